@@ -1,0 +1,113 @@
+"""python -m autograder: grade | build | gradescope.
+
+    grade ASSIGNMENT SUBMISSION [--json OUT]   grade one submission, print a table
+    build ASSIGNMENT --out DIR                 write DIR/autograder.zip for Gradescope
+    gradescope [ASSIGNMENT]                    what run_autograder calls on Gradescope
+"""
+import argparse
+import os
+import sys
+import zipfile
+
+from . import config as configuration
+from .config import ROOT, ConfigError
+from .core import grade
+
+GRADESCOPE_ROOT = os.environ.get("AUTOGRADER_ROOT", "/autograder")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    g = commands.add_parser("grade", help="grade one submission (a file or a folder)")
+    g.add_argument("assignment", help="a folder name under assignments/, or a path")
+    g.add_argument("submission")
+    g.add_argument("--json", metavar="OUT", help="write results.json here")
+    g.add_argument("--log", metavar="FILE", help="write pytest's own output here")
+    b = commands.add_parser("build", help="write autograder.zip for Gradescope")
+    b.add_argument("assignment")
+    b.add_argument("--out", required=True, metavar="DIR")
+    s = commands.add_parser("gradescope", help="grade $AUTOGRADER_ROOT/submission (run_autograder calls this)")
+    s.add_argument("assignment", nargs="?", default=None)
+    args = parser.parse_args(argv)
+    return {"grade": cmd_grade, "build": cmd_build, "gradescope": cmd_gradescope}[args.command](args)
+
+
+def cmd_grade(args):
+    if not os.path.exists(args.submission):
+        print(f"error: no such file or folder: {args.submission}", file=sys.stderr)
+        return 2
+    log = open(args.log, "w") if args.log else None
+    results = grade(args.assignment, args.submission, out=args.json, log=log)
+    if log:
+        log.close()
+    print(table(results))
+    return 0
+
+
+def table(results):
+    """A readable per-test table for a terminal, with each failure's first line."""
+    rows = []
+    for t in results.get("tests", []):
+        mark = "PASS" if t["status"] == "passed" else "FAIL"
+        rows.append(f"{t['number']:>4}  {mark}  {t['score']:>5g}/{t['max_score']:<5g} {t['name']}")
+        if t["status"] == "failed":
+            first = next((line for line in t["output"].splitlines()
+                          if line.strip() and not line.startswith("This test checks")), "")
+            rows.append(f"{'':>13}{first.replace('**', '')[:150]}")
+    possible = sum(t["max_score"] for t in results.get("tests", []))
+    rows.append(f"\n{results['output']}")
+    rows.append(f"Total: {results['score']:g} / {possible:g}   ({results['execution_time']:.1f} s)")
+    return "\n".join(rows)
+
+
+def cmd_gradescope(args):
+    root = GRADESCOPE_ROOT
+    name = args.assignment or assignment_of_source()
+    grade(name, os.path.join(root, "submission"), out=os.path.join(root, "results", "results.json"),
+          log=sys.stdout)
+    return 0
+
+
+def assignment_of_source():
+    """The zip names its assignment in ASSIGNMENT; the repository's own run_autograder grades backprop."""
+    path = os.path.join(ROOT, "ASSIGNMENT")
+    if os.path.isfile(path):
+        with open(path) as f:
+            return f.read().strip()
+    return "backprop"
+
+
+def cmd_build(args):
+    try:
+        a = configuration.find(args.assignment)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "autograder.zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ("setup.sh", "run_autograder"):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            with open(os.path.join(ROOT, name), "rb") as f:
+                z.writestr(info, f.read())
+        z.writestr("ASSIGNMENT", a.name + "\n")
+        for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
+            add_tree(z, folder)
+        z.write(a.reference, os.path.relpath(a.reference, ROOT))
+        z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
+
+
+def add_tree(z, folder):
+    for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            full = os.path.join(root, f)
+            z.write(full, os.path.relpath(full, ROOT))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

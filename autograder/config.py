@@ -1,0 +1,200 @@
+"""An assignment is data: assignments/NAME/assignment.yaml, read and checked here.
+
+Every mistake in a course's configuration is reported with the file, the key and what
+is wrong with it, never as a traceback: `ConfigError` carries that sentence.
+"""
+import difflib
+import fnmatch
+import importlib.util
+import os
+from dataclasses import dataclass, field
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASSIGNMENTS = os.path.join(ROOT, "assignments")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+DEFAULT_LIMITS = {
+    "call_seconds": 2.0,        # wall time of one call into student code
+    "import_seconds": 10.0,     # wall time of importing the student's file
+    "start_seconds": 20.0,      # starting Python and numpy in the worker (Gradescope's CPUs are slow)
+    "cpu_seconds": 120,         # CPU time of one worker process
+    "memory_mb": 512,           # address space of the worker (Gradescope's container has 768 MB)
+    "processes": 32,            # processes the sandbox user may run (as root only)
+    "output_bytes": 4096,       # what a student prints per call, kept for feedback
+    "submission_seconds": 420.0,  # all of one submission's grading (Gradescope's default limit is 600 s)
+}
+
+
+class ConfigError(Exception):
+    """A course's configuration is wrong; the message says where and how."""
+
+
+@dataclass
+class Assignment:
+    name: str
+    folder: str
+    title: str
+    student_file: str
+    also_accept: list
+    tests: str
+    reference: str
+    misconceptions: str
+    rtol: float
+    atol: float
+    examples: int
+    instances: int
+    seed: int
+    limits: dict
+    forbidden_imports: list
+    show_student_output: bool
+    points: dict = field(default_factory=dict)   # test-name pattern -> {points, visibility}
+    default_points: float = 1.0
+    default_visibility: str = "visible"
+
+    def test_settings(self, test_name):
+        """Points and visibility of one test: the last matching pattern wins over the defaults."""
+        found = {"points": self.default_points, "visibility": self.default_visibility}
+        for pattern, settings in self.points.items():
+            if fnmatch.fnmatchcase(test_name, pattern):
+                found.update(settings)
+        return found
+
+    def load_reference(self):
+        spec = importlib.util.spec_from_file_location(f"reference.{self.name}", self.reference)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def find(name_or_path):
+    """An assignment by folder name under assignments/, or by path."""
+    folder = name_or_path if os.path.isdir(name_or_path) else os.path.join(ASSIGNMENTS, name_or_path)
+    if not os.path.isfile(os.path.join(folder, "assignment.yaml")):
+        known = sorted(d for d in os.listdir(ASSIGNMENTS) if os.path.isfile(os.path.join(ASSIGNMENTS, d, "assignment.yaml")))
+        raise ConfigError(f"no assignment {name_or_path!r}: expected a folder with assignment.yaml "
+                          f"(known assignments: {', '.join(known)})")
+    return load(os.path.join(folder, "assignment.yaml"))
+
+
+KEYS = {"name", "title", "student_file", "also_accept", "tests", "reference", "misconceptions",
+        "tolerance", "examples", "seed", "limits", "forbidden_imports", "show_student_output",
+        "defaults", "points"}
+
+
+def load(path):
+    where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot be read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of keys to values at the top level")
+    read = Reader(where, data)
+    read.unknown(data, KEYS, "")
+    folder = os.path.dirname(os.path.abspath(path))
+    tolerance = read.mapping("tolerance", {"rtol", "atol"})
+    examples = read.mapping("examples", {"hypothesis", "instances"})
+    defaults = read.mapping("defaults", {"points", "visibility"})
+    limits = dict(DEFAULT_LIMITS)
+    for key, value in read.mapping("limits", set(DEFAULT_LIMITS)).items():
+        limits[key] = read.positive(f"limits.{key}", value)
+    points = {}
+    for pattern, settings in read.mapping("points", None).items():
+        if not isinstance(settings, dict):
+            settings = {"points": settings}
+        read.unknown(settings, {"points", "visibility"}, f"points.{pattern}.")
+        points[str(pattern)] = read.test_settings(f"points.{pattern}", settings)
+    name = read.text("name", os.path.basename(folder))
+    reference = os.path.join(ROOT, "reference", read.text("reference", name) + ".py")
+    if not os.path.isfile(reference):
+        raise ConfigError(f"{where}: key `reference`: no file {os.path.relpath(reference, ROOT)}")
+    tests = os.path.join(folder, read.text("tests", "tests"))
+    if not os.path.isdir(tests):
+        raise ConfigError(f"{where}: key `tests`: no folder {os.path.relpath(tests, ROOT)}")
+    default = read.test_settings("defaults", defaults)
+    return Assignment(
+        name=name, folder=folder, title=read.text("title", name),
+        student_file=read.text("student_file", None),
+        also_accept=read.texts("also_accept"), tests=tests, reference=reference,
+        misconceptions=os.path.join(folder, read.text("misconceptions", "misconceptions.yaml")),
+        rtol=read.positive("tolerance.rtol", tolerance.get("rtol", 1e-4)),
+        atol=read.positive("tolerance.atol", tolerance.get("atol", 1e-6)),
+        examples=int(read.positive("examples.hypothesis", examples.get("hypothesis", 10))),
+        instances=int(read.positive("examples.instances", examples.get("instances", 10))),
+        seed=int(read.number("seed", data.get("seed", 6390))),
+        limits=limits, forbidden_imports=read.texts("forbidden_imports"),
+        show_student_output=bool(data.get("show_student_output", True)),
+        points=points, default_points=default.get("points", 1.0),
+        default_visibility=default.get("visibility", "visible"))
+
+
+class Reader:
+    """Type checks that name the file and the key."""
+
+    def __init__(self, where, data):
+        self.where, self.data = where, data
+
+    def fail(self, key, what):
+        raise ConfigError(f"{self.where}: key `{key}`: {what}")
+
+    def unknown(self, data, known, prefix):
+        if known is None:
+            return
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), sorted(known), n=1)
+                hint = f" (did you mean `{prefix}{close[0]}`?)" if close else f" (known: {', '.join(sorted(known))})"
+                self.fail(f"{prefix}{key}", f"unknown key{hint}")
+
+    def mapping(self, key, known):
+        value = self.data.get(key) or {}
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a mapping, got {value!r}")
+        self.unknown(value, known, f"{key}.")
+        return value
+
+    def text(self, key, default):
+        value = self.data.get(key, default)
+        if value is None:
+            self.fail(key, "is required")
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def texts(self, key):
+        value = self.data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"expected a list of names, got {value!r}")
+        return value
+
+    def number(self, key, value):
+        try:
+            # PyYAML reads 1e-4 (no dot) as a string: accept what a person would write
+            return float(value)
+        except (TypeError, ValueError):
+            self.fail(key, f"expected a number, got {value!r}")
+
+    def positive(self, key, value):
+        number = self.number(key, value)
+        if not number > 0:
+            self.fail(key, f"expected a positive number, got {value!r}")
+        return number
+
+    def test_settings(self, key, settings):
+        out = {}
+        if "points" in settings:
+            points = self.number(f"{key}.points", settings["points"])
+            if points < 0:
+                self.fail(f"{key}.points", f"expected points >= 0, got {settings['points']!r}")
+            out["points"] = points
+        if "visibility" in settings:
+            if settings["visibility"] not in VISIBILITIES:
+                self.fail(f"{key}.visibility",
+                          f"expected one of {', '.join(VISIBILITIES)}, got {settings['visibility']!r}")
+            out["visibility"] = settings["visibility"]
+        return out

@@ -1,0 +1,129 @@
+"""The one grading core: every way in (grade, run_autograder, batch, check) ends here.
+
+`grade` never raises and always returns (and writes) a results dict in Gradescope's
+format: a broken configuration, a missing file, a student's crash or the grader's own
+crash each become a results.json that says what happened.
+"""
+import io
+import json
+import os
+import tempfile
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+
+from . import config as configuration
+from .config import ConfigError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTEST_INI = os.path.join(HERE, "pytest-grading.ini")
+SCHEMA = os.path.join(HERE, "results.schema.json")
+
+
+def grade(assignment, submission, out=None, log=None):
+    """Grades one submission (a file or a folder); returns the results dict, and writes it to `out`."""
+    started = time.monotonic()
+    log = log if log is not None else io.StringIO()
+    try:
+        a = configuration.find(assignment) if isinstance(assignment, str) else assignment
+        results = run_tests(a, submission, log)
+    except ConfigError as exc:
+        results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration")
+    except Exception:  # the grader's own bug: the student still gets a results.json that says so
+        log.write(traceback.format_exc())
+        results = failed_run("The autograder itself failed while grading this submission. "
+                             "This is not a problem with your code; course staff have been told.", "grader")
+    results["execution_time"] = round(time.monotonic() - started, 3)
+    results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
+    if out:
+        write_results(results, out)
+    return results
+
+
+def run_tests(a, submission, log):
+    import pytest  # imported here: grading configuration errors should not wait for pytest
+
+    from .feedback import load_catalogue
+    from .plugin import GradingPlugin
+    from .sandbox import Worker
+    from .testing import Session
+    from . import testing
+
+    student_file, problem = locate(submission, a)
+    worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
+                    a.forbidden_imports) if student_file else None
+    session = Session(a, worker)
+    if problem:
+        session.import_report = {"import_error": {"kind": "missing", "message": problem}}
+    plugin = GradingPlugin(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
+    testing._session = session
+    try:
+        with redirect_stdout(log), redirect_stderr(log):
+            code = pytest.main(["-q", "-p", "no:cacheprovider", "--noconftest", "-c", PYTEST_INI,
+                                "--rootdir", a.tests, "--import-mode=importlib", a.tests], plugins=[plugin])
+    finally:
+        testing._session = None
+        if worker:
+            worker.close()
+    if code not in (0, 1) or not plugin.tests:
+        raise RuntimeError(f"pytest ended with exit code {code} and {len(plugin.tests)} results")
+    results = {"tests": sorted(plugin.tests, key=lambda t: [int(p) for p in t["number"].split(".")])}
+    results["score"] = round(sum(t["score"] for t in results["tests"]), 6)
+    results["output"] = summary(a, results["tests"], session, problem)
+    if plugin.internal_errors:
+        log.write("\n".join(["Internal errors in tests:"] + plugin.internal_errors))
+    return results
+
+
+def locate(submission, a):
+    """(path of the student's file, None) or (None, a sentence that says what is wrong)."""
+    names = [a.student_file] + list(a.also_accept)
+    if os.path.isfile(submission):
+        return (submission, None) if os.path.basename(submission) in names else (
+            None, f"Expected a file named {a.student_file}, got {os.path.basename(submission)}")
+    found = []
+    for root, dirs, files in os.walk(submission):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        found += [os.path.join(root, f) for f in sorted(files) if f in names]
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        seen = sorted(f for _, _, files in os.walk(submission) for f in files if f.endswith(".py"))[:10]
+        hint = f" (found: {', '.join(seen)})" if seen else " (the submission has no Python files)"
+        return None, f"Your submission has no file named {a.student_file}{hint}. Upload {a.student_file}."
+    shown = ", ".join(os.path.relpath(f, submission) for f in found)
+    return None, f"Your submission has more than one {a.student_file} ({shown}); upload exactly one."
+
+
+def summary(a, tests, session, problem):
+    earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+    lines = [f"{a.title}: {earned:g} / {possible:g} points."]
+    report = session.import_report or {}
+    if problem:
+        lines.append(problem)
+    elif report.get("import_error"):
+        lines.append(f"Your {a.student_file} could not be imported: {report['import_error'].get('message')}")
+    failed = [t for t in tests if t["status"] == "failed"]
+    if failed and not problem and not report.get("import_error"):
+        factors = sorted({t["extra_data"]["factor"] for t in failed})
+        lines.append("Tests failed in: " + ", ".join(factors) + ". Each failed test below names the "
+                     "factor, shows the smallest example that fails, and, where it can, the likely mistake.")
+    return "\n\n".join(lines)
+
+
+def failed_run(message, kind):
+    return {"score": 0.0, "output": message, "tests": [], "extra_data": {"error": kind}}
+
+
+def write_results(results, path):
+    """Atomically replaces whatever is at `path` (a file a submission wrote there included)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)

@@ -1,0 +1,244 @@
+"""The boundary between the grader and student code, readable in one screen.
+
+What it guarantees (the README says what each mode protects):
+- Student code runs only in `worker.py`, a separate process started from a fresh
+  temporary folder holding a copy of the submission and of worker.py, nothing else.
+- Run as root (Gradescope), the worker drops to an unprivileged user, loses the
+  network (a new network namespace) and every supplementary group.
+- Always: its own session, a scrubbed environment, and rlimits on address space,
+  CPU time, file size and (when the user is not shared with the grader) processes.
+- The grader reads back only length-prefixed JSON of numbers and strings.
+- A call that overruns is SIGKILLed with every process the submission started,
+  even ones that left the process group (found as our orphans: we are a subreaper,
+  or, as root, as processes of the sandbox user).
+"""
+import ctypes
+import json
+import os
+import pwd
+import resource
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+MAX_FRAME = 64 * 2**20
+COPY_LIMIT = 10 * 2**20  # a submission's files beyond this size are not copied
+KEPT_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def become_subreaper():
+    """Orphans of the submission (double forks, setsid) are re-parented to us, so we can find them."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def sandbox_user():
+    """As root: the user student code runs as (setup.sh creates `student`), else nobody."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("AUTOGRADER_SANDBOX_USER", "student"), "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError("running as root but neither the sandbox user nor `nobody` exists")
+
+
+class WorkerError(Exception):
+    """The worker could not answer: it timed out, died, or spoke nonsense."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+class Worker:
+    """One per submission: started lazily, restarted after a crash or a kill."""
+
+    def __init__(self, student_file, module_name, limits, forbidden_imports=()):
+        self.limits = limits
+        self.user = sandbox_user()
+        self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-")
+        os.chmod(self.folder, 0o755)
+        here = os.path.join(self.folder, "submission")
+        copy_submission(os.path.dirname(student_file), here)
+        shutil.copy(WORKER, os.path.join(self.folder, "worker.py"))
+        if self.user:
+            for root, dirs, files in os.walk(here):
+                for name in [root] + [os.path.join(root, f) for f in files]:
+                    os.lchown(name, self.user.pw_uid, self.user.pw_gid)
+        self.settings = {
+            "student_file": os.path.join(here, os.path.basename(student_file)),
+            "module_name": module_name, "forbidden_imports": list(forbidden_imports),
+            "call_seconds": limits["call_seconds"], "import_seconds": limits["import_seconds"],
+            "memory_mb": limits["memory_mb"], "output_bytes": limits["output_bytes"]}
+        self.proc, self.requests = None, 0
+        become_subreaper()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self):
+        """Starts the worker; returns its import report {"import_error": ..., "stdout": ...}."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
+        env.update(HOME=self.folder, TMPDIR=self.folder, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "worker.py", str(req_r), str(resp_w), json.dumps(self.settings)],
+            cwd=self.folder, env=env, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=self._confine, close_fds=True)
+        os.close(req_r)
+        os.close(resp_w)
+        self.to_worker, self.from_worker = os.fdopen(req_w, "wb", buffering=0), resp_r
+        return self._receive(self.limits["import_seconds"] + self.limits["start_seconds"])
+
+    def _confine(self):
+        """Runs in the child between fork and exec: limits first, identity last."""
+        mb = self.limits["memory_mb"] * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (mb, mb))
+        cpu = self.limits["cpu_seconds"]
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 2**20,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.user:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.unshare(0x40000000)  # CLONE_NEWNET: no network for student code
+            nproc = self.limits["processes"]
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+            os.setgroups([])
+            os.setgid(self.user.pw_gid)
+            os.setuid(self.user.pw_uid)
+
+    def close(self):
+        """Kills the worker and everything it started; removes the sandbox folder."""
+        self._kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        for _ in range(20):  # a fork bomb keeps forking while we kill: repeat until none is left
+            victims = leftover_processes(self.proc.pid, self.user)
+            if not victims:
+                break
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            reap_children()
+        self.proc.wait()
+        self.to_worker.close()
+        os.close(self.from_worker)
+        self.proc = None
+
+    # -- calls ------------------------------------------------------------------------
+
+    def run(self, programs):
+        """Runs programs (lists of steps) in the worker; returns one result dict per program."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise WorkerError("dead", "the worker is not running")
+        self.requests += 1
+        body = json.dumps({"id": self.requests, "programs": programs}).encode()
+        try:
+            self.to_worker.write(struct.pack("<I", len(body)) + body)
+        except (BrokenPipeError, OSError):
+            self._died()
+        deadline = self.limits["call_seconds"] * max(1, sum(len(p) for p in programs)) + 1
+        reply = self._receive(deadline)
+        if reply.get("id") != self.requests or not isinstance(reply.get("results"), list):
+            self._kill()
+            raise WorkerError("protocol", "the grading process received an answer it did not ask for")
+        return reply["results"]
+
+    def _receive(self, seconds):
+        head = self._read(4, time.monotonic() + seconds, seconds)
+        (size,) = struct.unpack("<I", head)
+        if size > MAX_FRAME:
+            self._kill()
+            raise WorkerError("protocol", "the answer was far too large")
+        body = self._read(size, time.monotonic() + seconds, seconds)
+        try:
+            return json.loads(body)
+        except ValueError:
+            self._kill()
+            raise WorkerError("protocol", "the answer could not be read")
+
+    def _read(self, n, deadline, seconds):
+        data = b""
+        while len(data) < n:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.from_worker], [], [], max(left, 0))
+            if not ready:
+                self._kill()
+                raise WorkerError("timeout", f"timed out after {seconds:g} s")
+            chunk = os.read(self.from_worker, n - len(data))
+            if not chunk:
+                self._died()
+            data += chunk
+        return data
+
+    def _died(self):
+        code = self.proc.wait()
+        self._kill()
+        if code == -signal.SIGXCPU:
+            raise WorkerError("cpu", f"used more than {self.limits['cpu_seconds']} s of CPU time")
+        if code < 0:
+            raise WorkerError("crash", f"the process running your code was killed by signal {-code} "
+                                       f"({signal.Signals(-code).name}; often a memory limit)")
+        raise WorkerError("exit", f"your code ended the process running it (exit code {code}, "
+                                  "e.g. by os._exit)")
+
+
+def copy_submission(source, target):
+    """A copy the student's code may change freely; links and huge files are not followed."""
+    def ignore(folder, names):
+        return [n for n in names if os.path.islink(os.path.join(folder, n))
+                or (os.path.isfile(os.path.join(folder, n))
+                    and os.path.getsize(os.path.join(folder, n)) > COPY_LIMIT)
+                or n in ("__pycache__", ".git")]
+    shutil.copytree(source, target, ignore=ignore, symlinks=True)
+
+
+def leftover_processes(worker_pid, user):
+    """The worker, its descendants, our orphaned grandchildren and, as root, anything the sandbox user runs."""
+    parents, owners = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+                owners[int(entry)] = os.stat(f"/proc/{entry}").st_uid
+            except (OSError, IndexError, ValueError):
+                continue
+    me = os.getpid()
+    found = {pid for pid in parents if pid == worker_pid or parents[pid] == me and pid != me}
+    if user:
+        found |= {pid for pid, uid in owners.items() if uid == user.pw_uid}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in found and pid not in found}
+        found |= more
+        grew = bool(more)
+    return sorted(found - {me})
+
+
+def reap_children():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

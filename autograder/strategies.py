@@ -1,0 +1,133 @@
+"""Hypothesis strategies for network shapes and weights, shared by every assignment.
+
+Data first: a strategy draws a *regime* (the shapes, the activations, the loss, a seed)
+and the numbers come from numpy's generator seeded by it. Hypothesis pays its cost
+per regime, not per number, and shrinks the regime (fewer layers, smaller widths,
+seed 0) when a test fails; each regime yields several numeric instances that are
+checked in one round trip to the worker (`Case.instances`).
+
+    case(m=dims(), n=dims(), b=batches())       # one layer, W^ℓ of shape (m, n), b columns
+    case(m=dims(), n=dims()).filter(square)     # m = n: a transposed W keeps the shape
+    networks(layers=(2, 2), loss="nll")         # widths n^0..n^L, activations, loss
+
+Values are multiples of 0.01 in ±[0.05, 2.00]: small enough to read in feedback,
+never exactly 0 (no relu kink, no entry that hides a missing factor).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as hs
+
+ELEMENTWISE = ("linear", "sigmoid", "tanh", "relu")
+
+
+def dims(low=1, high=4):
+    """A layer width m or n."""
+    return hs.integers(low, high)
+
+
+def batches(low=2, high=4):
+    """A batch size b > 1 (use `hs.just(1)` for a single column)."""
+    return hs.integers(low, high)
+
+
+def seeds():
+    return hs.integers(0, 2**32 - 1)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One regime: named sizes (m, n, b, ...), optional network layout, and the seed of its numbers."""
+    dims: dict
+    seed: int
+    widths: tuple = ()          # n^0, n^1, ..., n^L for a network
+    activations: tuple = ()     # f^1..f^L
+    loss: str = ""
+    options: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["dims"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def instances(self, build, k):
+        """k numeric instances: build(draw, case) -> dict of named inputs, in the contract's order."""
+        return [build(Draw(np.random.default_rng([self.seed, i])), self) for i in range(k)]
+
+    def describe(self):
+        parts = [f"{k} = {v}" for k, v in self.dims.items()]
+        if self.widths:
+            parts.append(f"L = {len(self.widths) - 1}, widths {list(self.widths)}")
+            parts.append(f"activations {list(self.activations)}")
+        if self.loss:
+            parts.append(f"loss {self.loss!r}")
+        return ", ".join(parts)
+
+
+def case(**sizes):
+    """A regime of named sizes: case(m=dims(), n=dims(), b=hs.just(1))."""
+    return hs.builds(lambda d, s: Case(dict(d), s), hs.fixed_dictionaries(sizes), seeds())
+
+
+def square(c):
+    return c.m == c.n
+
+
+def rectangular(c):
+    return c.m != c.n
+
+
+@hs.composite
+def networks(draw, layers=(1, 3), widths=dims(), loss=None, batch=batches(1, 3),
+             hidden=ELEMENTWISE, last=None):
+    """A network regime: L layers, widths n^0..n^L, activations f^1..f^L, a loss and a batch size b.
+
+    With the nll loss the last layer is softmax over K >= 2 classes, as the course pairs them.
+    """
+    L = draw(hs.integers(*layers))
+    loss = draw(hs.sampled_from(("square", "nll"))) if loss is None else loss
+    ns = [draw(widths) for _ in range(L + 1)]
+    acts = [draw(hs.sampled_from(hidden)) for _ in range(L - 1)]
+    if loss == "nll":
+        ns[-1] = max(ns[-1], 2)
+        acts.append("softmax")
+    else:
+        acts.append(draw(hs.sampled_from(last or ELEMENTWISE)))
+    return Case({"b": draw(batch)}, draw(seeds()), tuple(ns), tuple(acts), loss)
+
+
+class Draw:
+    """Numbers for one instance, from a seeded numpy generator (cheap, reproducible, readable)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def values(self, *shape):
+        """Multiples of 0.01 in ±[0.05, 2.00], never 0."""
+        magnitude = self.rng.integers(5, 201, size=shape) / 100
+        return np.where(self.rng.random(shape) < 0.5, -magnitude, magnitude)
+
+    def positive(self, *shape):
+        return self.rng.integers(5, 201, size=shape) / 100
+
+    def one_hot(self, k, b):
+        """b one-hot columns over k classes."""
+        y = np.zeros((k, b))
+        y[self.rng.integers(0, k, size=b), np.arange(b)] = 1.0
+        return y
+
+    def probabilities(self, k, b):
+        """Columns of a softmax output: positive, summing to 1, none near 0."""
+        z = self.values(k, b)
+        e = np.exp(z - z.max(axis=0))
+        return e / e.sum(axis=0)
+
+    def weights(self, widths):
+        """Ws[l] of shape (n^l, n^(l+1)) and W0s[l] of shape (n^(l+1), 1)."""
+        Ws = [self.values(m, n) for m, n in zip(widths, widths[1:])]
+        W0s = [self.values(n, 1) for n in widths[1:]]
+        return Ws, W0s
+
+    def targets(self, loss, k, b):
+        return self.one_hot(k, b) if loss == "nll" else self.values(k, b)

@@ -1,0 +1,1 @@
+"""Reference solutions for the 6.390 assignments (the answers the autograder compares against)."""
