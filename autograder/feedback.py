@@ -150,6 +150,15 @@ def with_factors(fn, **replacements):
     return run
 
 
+def evaluate(text, names):
+    """A catalogue's `wrong`: an expression, or statements that set `wrong` (staff-written, trusted)."""
+    try:
+        return eval(compile(text, "<misconception>", "eval"), names)
+    except SyntaxError:
+        exec(compile(text, "<misconception>", "exec"), names)
+        return names["wrong"]
+
+
 def diagnose(catalogue, quantity, instances, reference, rtol, atol):
     """The first misconception that explains every instance, and changes at least one answer.
 
@@ -164,7 +173,7 @@ def diagnose(catalogue, quantity, instances, reference, rtol, atol):
             names = {**inputs, "expected": expected, "np": np, "ref": reference,
                      "with_factors": with_factors}
             try:
-                wrong = eval(entry.wrong, names)  # staff-written catalogue: trusted text
+                wrong = evaluate(entry.wrong, names)
                 with np.errstate(all="ignore"):
                     if compare(wrong, got, rtol, atol) is not None:
                         break

@@ -104,16 +104,16 @@ class Worker:
 
     def _confine(self):
         """Runs in the child between fork and exec: limits first, identity last."""
-        mb = self.limits["memory_mb"] * 2**20
+        mb = int(self.limits["memory_mb"]) * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (mb, mb))
-        cpu = self.limits["cpu_seconds"]
+        cpu = int(self.limits["cpu_seconds"])
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 2**20,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if self.user:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.unshare(0x40000000)  # CLONE_NEWNET: no network for student code
-            nproc = self.limits["processes"]
+            nproc = int(self.limits["processes"])
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             os.setgroups([])
             os.setgid(self.user.pw_gid)
