@@ -65,7 +65,7 @@ def cmd_gradescope(args):
     root = GRADESCOPE_ROOT
     name = args.assignment or assignment_of_source()
     grade(name, os.path.join(root, "submission"), out=os.path.join(root, "results", "results.json"),
-          log=sys.stdout)
+          log=sys.stdout, exclusive=True)
     return 0
 
 

@@ -20,13 +20,17 @@ PYTEST_INI = os.path.join(HERE, "pytest-grading.ini")
 SCHEMA = os.path.join(HERE, "results.schema.json")
 
 
-def grade(assignment, submission, out=None, log=None):
-    """Grades one submission (a file or a folder); returns the results dict, and writes it to `out`."""
+def grade(assignment, submission, out=None, log=None, exclusive=False):
+    """Grades one submission (a file or a folder); returns the results dict, and writes it to `out`.
+
+    exclusive: this submission has the machine to itself (Gradescope), so every process of
+    the sandbox user is its own and is killed at the end.
+    """
     started = time.monotonic()
     log = log if log is not None else io.StringIO()
     try:
         a = configuration.find(assignment) if isinstance(assignment, str) else assignment
-        results = run_tests(a, submission, log)
+        results = run_tests(a, submission, log, exclusive)
     except ConfigError as exc:
         results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration")
     except Exception:  # the grader's own bug: the student still gets a results.json that says so
@@ -40,7 +44,7 @@ def grade(assignment, submission, out=None, log=None):
     return results
 
 
-def run_tests(a, submission, log):
+def run_tests(a, submission, log, exclusive):
     import pytest  # imported here: grading configuration errors should not wait for pytest
 
     from .feedback import load_catalogue
@@ -51,7 +55,7 @@ def run_tests(a, submission, log):
 
     student_file, problem = locate(submission, a)
     worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
-                    a.forbidden_imports) if student_file else None
+                    a.forbidden_imports, exclusive) if student_file else None
     session = Session(a, worker)
     if problem:
         session.import_report = {"import_error": {"kind": "missing", "message": problem}}

@@ -104,7 +104,10 @@ def compare(expected, got, rtol, atol, path=""):
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         return Mismatch(path, f"it contains {g[where]} at {index_text(where)}", expected, got)
-    close = np.isclose(g, e, rtol=rtol, atol=atol) | (g == e)
+    # Relative to each entry, but never tighter than to a tenth of the largest: float32
+    # arithmetic errs relative to the magnitudes it sums, not to a small result.
+    scale = np.maximum(np.abs(e), 0.1 * np.abs(e).max(initial=0.0))
+    close = (np.abs(g - e) <= atol + rtol * scale) | (g == e)
     if not close.all():
         where = tuple(int(i) for i in np.argwhere(~close)[0])
         return Mismatch(path, f"at {index_text(where)} it is {number(g[where])}, "
@@ -200,22 +203,23 @@ def number(x):
     return np.format_float_positional(float(x), precision=6, trim="-") if np.isfinite(x) else str(x)
 
 
-def show(value):
-    """A value as a student would write it, with its shape."""
+def show(value, name="value"):
+    """`name = value` lines as a student would write them, arrays with their shapes."""
     if isinstance(value, Missing):
-        return "(missing)"
+        return f"{name} = (missing)"
     if isinstance(value, dict):
-        return "\n".join(f"{k}: {show(v)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return "\n".join(f"[{i}]: {show(v)}" for i, v in enumerate(value))
+        return "\n".join(show(v, f"{name}[{k!r}]") for k, v in value.items())
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
+        return "\n".join(show(v, f"{name}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, (list, tuple, str)):
+        return f"{name} = {value!r}"
     if isinstance(value, float):
-        return number(value)
-    if isinstance(value, str):
-        return repr(value)
+        return f"{name} = {number(value)}"
     arr = np.asarray(value, dtype=np.float64)
-    text = np.array2string(arr, precision=4, suppress_small=True, separator=", ", max_line_width=88,
-                           threshold=60)
-    return f"{text}   shape {shape_text(arr.shape)}"
+    prefix = f"{name} = "
+    text = np.array2string(arr, precision=6, suppress_small=True, separator=", ", max_line_width=88,
+                           threshold=60, prefix=prefix)
+    return f"{prefix}{text}   shape {shape_text(arr.shape)}"
 
 
 def code(text):
@@ -233,14 +237,15 @@ def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, 
         parts.append(error)
     elif mismatch:
         where = f"`{call.split('(')[0]}{mismatch.path}`: " if mismatch.path else ""
-        parts.append(f"**Wrong value.** {where}{mismatch.what}.")
+        parts.append(f"**Wrong value:** {where}{mismatch.what}.")
         if not diagnosis:
             parts.append("This does not match any common mistake the grader knows; "
                          "compare the expected and returned values below.")
     parts.append(f"**Smallest failing example** ({title}):\n" + code(
-        f"{call} with\n" + "\n".join(f"{k} = {show(v)}" for k, v in inputs.items())))
+        f"{call} with\n" + "\n".join(show(v, k) for k, v in inputs.items())))
     if expected is not None and got is not None:
-        parts.append("**Expected:**\n" + code(show(expected)) + "\n**Returned:**\n" + code(show(got)))
+        parts.append("**Expected:**\n" + code(show(expected, "expected")) + "\n**Returned:**\n"
+                     + code(show(got, "returned")))
     if stdout:
         parts.append("**Your code printed:**\n" + code(stdout))
     return "\n\n".join(parts)

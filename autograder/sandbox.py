@@ -10,7 +10,8 @@ What it guarantees (the README says what each mode protects):
 - The grader reads back only length-prefixed JSON of numbers and strings.
 - A call that overruns is SIGKILLed with every process the submission started,
   even ones that left the process group (found as our orphans: we are a subreaper,
-  or, as root, as processes of the sandbox user).
+  and on Gradescope, where one submission has the machine, as every process of the
+  sandbox user).
 """
 import ctypes
 import json
@@ -63,8 +64,8 @@ class WorkerError(Exception):
 class Worker:
     """One per submission: started lazily, restarted after a crash or a kill."""
 
-    def __init__(self, student_file, module_name, limits, forbidden_imports=()):
-        self.limits = limits
+    def __init__(self, student_file, module_name, limits, forbidden_imports=(), exclusive=False):
+        self.limits, self.exclusive = limits, exclusive
         self.user = sandbox_user()
         self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-")
         os.chmod(self.folder, 0o755)
@@ -128,7 +129,7 @@ class Worker:
         if self.proc is None:
             return
         for _ in range(20):  # a fork bomb keeps forking while we kill: repeat until none is left
-            victims = leftover_processes(self.proc.pid, self.user)
+            victims = leftover_processes(self.proc.pid, self.user if self.exclusive else None)
             if not victims:
                 break
             for pid in victims:
@@ -211,7 +212,7 @@ def copy_submission(source, target):
 
 
 def leftover_processes(worker_pid, user):
-    """The worker, its descendants, our orphaned grandchildren and, as root, anything the sandbox user runs."""
+    """The worker, its descendants, our orphaned grandchildren and, if `user`, anything that user runs."""
     parents, owners = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():

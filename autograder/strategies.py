@@ -124,8 +124,10 @@ class Draw:
         return e / e.sum(axis=0)
 
     def weights(self, widths):
-        """Ws[l] of shape (n^l, n^(l+1)) and W0s[l] of shape (n^(l+1), 1)."""
-        Ws = [self.values(m, n) for m, n in zip(widths, widths[1:])]
+        """Ws[l] of shape (n^l, n^(l+1)), scaled by 1/sqrt(n^l) as a course initialises them
+        (deep networks then neither saturate nor explode), and W0s[l] of shape (n^(l+1), 1)."""
+        Ws = [np.round(self.values(m, n) / np.sqrt(m), 2) for m, n in zip(widths, widths[1:])]
+        Ws = [np.where(W == 0, 0.01, W) for W in Ws]
         W0s = [self.values(n, 1) for n in widths[1:]]
         return Ws, W0s
 

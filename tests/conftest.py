@@ -1,0 +1,88 @@
+"""Shared fixtures: grade a submission as a user would (the CLI, in its own process), and the corpora.
+
+The team's mistake corpora are kept as one-line substitutions on a correct solution
+(tests/submissions/ASSIGNMENT/corpus.yaml); `mistake` writes one out as a submission.
+"""
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
+SCHEMA = os.path.join(ROOT, "autograder", "results.schema.json")
+STUDENT_FILE = {"backprop": "backprop.py", "nn_modules": "nn_modules.py"}
+
+
+def corpus(assignment):
+    with open(os.path.join(SUBMISSIONS, assignment, "corpus.yaml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def write_mistake(assignment, name, folder):
+    """The corpus mistake `name` as a submission folder; returns its path."""
+    c = corpus(assignment)
+    with open(os.path.join(SUBMISSIONS, assignment, c["base"]), encoding="utf-8") as f:
+        text = f.read()
+    for old, new in c["mistakes"][name]["replace"]:
+        assert text.count(old) == 1, f"{name}: {old!r} must occur exactly once in the base"
+        text = text.replace(old, new)
+    path = os.path.join(folder, name)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, STUDENT_FILE[assignment]), "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def write_submission(folder, name, text, assignment="backprop"):
+    path = os.path.join(folder, name)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, STUDENT_FILE[assignment]), "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def grade(assignment, submission, out):
+    """`python -m autograder grade` in its own process; returns (results dict, printed table)."""
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, submission, "--json", out],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out, encoding="utf-8") as f:
+        return json.load(f), done.stdout
+
+
+def grade_many(assignment, submissions, folder):
+    """Grades several submissions, two at a time (this machine has two cores)."""
+    def one(path):
+        return grade(assignment, path, os.path.join(folder, os.path.basename(path) + ".json"))[0]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return dict(zip(submissions, pool.map(one, submissions)))
+
+
+def failed(results):
+    return [t for t in results["tests"] if t["status"] == "failed"]
+
+
+def validate(results):
+    jsonschema = pytest.importorskip("jsonschema")
+    with open(SCHEMA, encoding="utf-8") as f:
+        jsonschema.validate(results, json.load(f))
+
+
+@pytest.fixture(scope="session")
+def graded_corpus(tmp_path_factory):
+    """Every mistake of every corpus, graded once for the whole test session."""
+    folder = str(tmp_path_factory.mktemp("corpus"))
+    graded = {}
+    for assignment in ("backprop", "nn_modules"):
+        if not os.path.exists(os.path.join(ROOT, "assignments", assignment, "tests")):
+            continue
+        names = list(corpus(assignment)["mistakes"])
+        paths = [write_mistake(assignment, n, os.path.join(folder, assignment)) for n in names]
+        results = grade_many(assignment, paths, os.path.join(folder, assignment))
+        graded[assignment] = {n: results[p] for n, p in zip(names, paths)}
+    return graded
