@@ -1,8 +1,11 @@
-"""python -m autograder: grade | build | gradescope.
+"""python -m autograder: grade | build | gradescope | batch | compare | check.
 
-    grade ASSIGNMENT SUBMISSION [--json OUT]   grade one submission, print a table
-    build ASSIGNMENT --out DIR                 write DIR/autograder.zip for Gradescope
-    gradescope [ASSIGNMENT]                    what run_autograder calls on Gradescope
+    grade ASSIGNMENT SUBMISSION [--json OUT]         grade one submission, print a table
+    build ASSIGNMENT --out DIR                       write DIR/autograder.zip (Gradescope) and DIR/handout.zip (students)
+    gradescope [ASSIGNMENT]                          what run_autograder calls on Gradescope
+    batch ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] grade a whole class (a folder or a Gradescope export)
+    compare OLD_DIR NEW_DIR                          what changed between two gradings of a class
+    check ASSIGNMENT [SUBMISSION]                    run the public tests as a student would
 """
 import argparse
 import os
@@ -29,8 +32,37 @@ def main(argv=None):
     b.add_argument("--out", required=True, metavar="DIR")
     s = commands.add_parser("gradescope", help="grade $AUTOGRADER_ROOT/submission (run_autograder calls this)")
     s.add_argument("assignment", nargs="?", default=None)
+    k = commands.add_parser("batch", help="grade a whole class: a folder of submissions or a Gradescope export")
+    k.add_argument("assignment")
+    k.add_argument("submissions", help="a folder with one subfolder or file per student, or an export (.zip or folder)")
+    k.add_argument("--out", required=True, metavar="DIR")
+    k.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
+    k.add_argument("--force", action="store_true", help="grade again what is already graded")
+    c = commands.add_parser("compare", help="what changed between two batch gradings of the same class")
+    c.add_argument("old")
+    c.add_argument("new")
+    h = commands.add_parser("check", help="run an assignment's public tests on a submission, as a student would")
+    h.add_argument("assignment")
+    h.add_argument("submission", nargs="?", default=None)
     args = parser.parse_args(argv)
-    return {"grade": cmd_grade, "build": cmd_build, "gradescope": cmd_gradescope}[args.command](args)
+    commands = {"grade": cmd_grade, "build": cmd_build, "gradescope": cmd_gradescope,
+                "batch": cmd_batch, "compare": cmd_compare, "check": cmd_check}
+    return commands[args.command](args)
+
+
+def cmd_batch(args):
+    from .batch import run_batch
+    return run_batch(args.assignment, args.submissions, args.out, jobs=args.jobs, force=args.force)
+
+
+def cmd_compare(args):
+    from .batch import compare_gradings
+    return compare_gradings(args.old, args.new)
+
+
+def cmd_check(args):
+    from .handout import check
+    return check(args.assignment, args.submission)
 
 
 def cmd_grade(args):
