@@ -3,17 +3,18 @@
 What it guarantees (the README says what each mode protects):
 - Student code runs only in `worker.py`, a separate process started from a fresh
   temporary folder holding a copy of the submission and of worker.py, nothing else.
-- Run as root (Gradescope), the worker drops to an unprivileged user, loses the
-  network (a new network namespace) and every supplementary group.
+- Run as root (Gradescope), the worker drops to an unprivileged uid (one per
+  submission when several are graded at once), loses the network (a new network
+  namespace) and every supplementary group.
 - Always: its own session, a scrubbed environment, and rlimits on address space,
   CPU time, file size and (when the user is not shared with the grader) processes.
 - The grader reads back only length-prefixed JSON of numbers and strings.
 - A call that overruns is SIGKILLed with every process the submission started,
   even ones that left the process group (found as our orphans: we are a subreaper,
-  and on Gradescope, where one submission has the machine, as every process of the
-  sandbox user).
+  and as root as every process of the sandbox uid, which no other submission shares).
 """
 import ctypes
+import grp
 import json
 import os
 import pwd
@@ -26,10 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MAX_FRAME = 64 * 2**20
 COPY_LIMIT = 10 * 2**20  # a submission's files beyond this size are not copied
+UNIQUE_UID_BASE = 200000  # uids with no account, one per grader process, for batch grading as root
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -41,16 +44,34 @@ def become_subreaper():
         pass
 
 
-def sandbox_user():
-    """As root: the user student code runs as (setup.sh creates `student`), else nobody."""
+@dataclass(frozen=True)
+class Identity:
+    uid: int
+    gid: int
+
+
+def sandbox_identity(exclusive):
+    """As root, whom student code runs as; None when we are not root (no privilege to drop).
+
+    On Gradescope (exclusive: one submission per container) that is the `student` user
+    setup.sh creates, else nobody. When several submissions are graded at once (batch),
+    each gets a uid of its own, so that none can signal or read another's processes.
+    """
     if os.geteuid() != 0:
         return None
+    try:
+        nogroup = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        nogroup = 65534
+    if not exclusive:
+        return Identity(UNIQUE_UID_BASE + os.getpid() % 100000, nogroup)
     for name in (os.environ.get("AUTOGRADER_SANDBOX_USER", "student"), "nobody"):
         try:
-            return pwd.getpwnam(name)
+            user = pwd.getpwnam(name)
+            return Identity(user.pw_uid, user.pw_gid)
         except KeyError:
             continue
-    raise RuntimeError("running as root but neither the sandbox user nor `nobody` exists")
+    return Identity(UNIQUE_UID_BASE, nogroup)
 
 
 class WorkerError(Exception):
@@ -65,8 +86,8 @@ class Worker:
     """One per submission: started lazily, restarted after a crash or a kill."""
 
     def __init__(self, student_file, module_name, limits, forbidden_imports=(), exclusive=False):
-        self.limits, self.exclusive = limits, exclusive
-        self.user = sandbox_user()
+        self.limits = limits
+        self.user = sandbox_identity(exclusive)
         self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-")
         os.chmod(self.folder, 0o755)
         here = os.path.join(self.folder, "submission")
@@ -75,7 +96,7 @@ class Worker:
         if self.user:
             for root, dirs, files in os.walk(here):
                 for name in [root] + [os.path.join(root, f) for f in files]:
-                    os.lchown(name, self.user.pw_uid, self.user.pw_gid)
+                    os.lchown(name, self.user.uid, self.user.gid)
         self.settings = {
             "student_file": os.path.join(here, os.path.basename(student_file)),
             "module_name": module_name, "forbidden_imports": list(forbidden_imports),
@@ -117,8 +138,8 @@ class Worker:
             nproc = int(self.limits["processes"])
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             os.setgroups([])
-            os.setgid(self.user.pw_gid)
-            os.setuid(self.user.pw_uid)
+            os.setgid(self.user.gid)
+            os.setuid(self.user.uid)
 
     def close(self):
         """Kills the worker and everything it started; removes the sandbox folder."""
@@ -129,7 +150,7 @@ class Worker:
         if self.proc is None:
             return
         for _ in range(20):  # a fork bomb keeps forking while we kill: repeat until none is left
-            victims = leftover_processes(self.proc.pid, self.user if self.exclusive else None)
+            victims = leftover_processes(self.proc.pid, self.user)
             if not victims:
                 break
             for pid in victims:
@@ -190,8 +211,13 @@ class Worker:
         return data
 
     def _died(self):
-        code = self.proc.wait()
+        try:
+            code = self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:  # alive, but it closed its end of the channel
+            code = None
         self._kill()
+        if code is None:
+            raise WorkerError("protocol", "your code closed the channel the grader uses to talk to it")
         if code == -signal.SIGXCPU:
             raise WorkerError("cpu", f"used more than {self.limits['cpu_seconds']} s of CPU time")
         if code < 0:
@@ -226,7 +252,7 @@ def leftover_processes(worker_pid, user):
     me = os.getpid()
     found = {pid for pid in parents if pid == worker_pid or parents[pid] == me and pid != me}
     if user:
-        found |= {pid for pid, uid in owners.items() if uid == user.pw_uid}
+        found |= {pid for pid, uid in owners.items() if uid == user.uid}
     grew = True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in found and pid not in found}
