@@ -91,13 +91,15 @@ def locate(submission, a):
     for root, dirs, files in os.walk(submission):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
         found += [os.path.join(root, f) for f in sorted(files) if f in names]
-    if len(found) == 1:
-        return found[0], None
+    depth = {f: os.path.relpath(f, submission).count(os.sep) for f in found}
+    shallowest = [f for f in found if depth[f] == min(depth.values(), default=0)]
+    if len(shallowest) == 1:  # the student's file, not a copy in some subfolder
+        return shallowest[0], None
     if not found:
         seen = sorted(f for _, _, files in os.walk(submission) for f in files if f.endswith(".py"))[:10]
         hint = f" (found: {', '.join(seen)})" if seen else " (the submission has no Python files)"
         return None, f"Your submission has no file named {a.student_file}{hint}. Upload {a.student_file}."
-    shown = ", ".join(os.path.relpath(f, submission) for f in found)
+    shown = ", ".join(os.path.relpath(f, submission) for f in shallowest)
     return None, f"Your submission has more than one {a.student_file} ({shown}); upload exactly one."
 
 

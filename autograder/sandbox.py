@@ -29,6 +29,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+import numpy
+
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MAX_FRAME = 64 * 2**20
 COPY_LIMIT = 10 * 2**20  # a submission's files beyond this size are not copied
@@ -65,7 +67,10 @@ def sandbox_identity(exclusive):
         nogroup = 65534
     if not exclusive:
         return Identity(UNIQUE_UID_BASE + os.getpid() % 100000, nogroup)
-    for name in (os.environ.get("AUTOGRADER_SANDBOX_USER", "student"), "nobody"):
+    chosen = os.environ.get("AUTOGRADER_SANDBOX_USER", "student")
+    if chosen.isdigit():
+        return Identity(int(chosen), nogroup)
+    for name in (chosen, "nobody"):
         try:
             user = pwd.getpwnam(name)
             return Identity(user.pw_uid, user.pw_gid)
@@ -92,7 +97,8 @@ class Worker:
         os.chmod(self.folder, 0o755)
         here = os.path.join(self.folder, "submission")
         copy_submission(os.path.dirname(student_file), here)
-        shutil.copy(WORKER, os.path.join(self.folder, "worker.py"))
+        shutil.copyfile(WORKER, os.path.join(self.folder, "worker.py"))
+        os.chmod(os.path.join(self.folder, "worker.py"), 0o644)  # the source may be closed to others
         if self.user:
             for root, dirs, files in os.walk(here):
                 for name in [root] + [os.path.join(root, f) for f in files]:
@@ -101,7 +107,8 @@ class Worker:
             "student_file": os.path.join(here, os.path.basename(student_file)),
             "module_name": module_name, "forbidden_imports": list(forbidden_imports),
             "call_seconds": limits["call_seconds"], "import_seconds": limits["import_seconds"],
-            "memory_mb": limits["memory_mb"], "output_bytes": limits["output_bytes"]}
+            "memory_mb": limits["memory_mb"], "output_bytes": int(limits["output_bytes"]),
+            "paths": [os.path.dirname(os.path.dirname(numpy.__file__))]}
         self.proc, self.requests = None, 0
         become_subreaper()
 
@@ -115,14 +122,21 @@ class Worker:
         env.update(HOME=self.folder, TMPDIR=self.folder, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "worker.py", str(req_r), str(resp_w), json.dumps(self.settings)],
+            # -I -S: no environment, no user site, no .pth files (an editable install of the
+            # grader would otherwise be importable); only numpy's folder is added back.
+            [sys.executable, "-I", "-S", "worker.py", str(req_r), str(resp_w), json.dumps(self.settings)],
             cwd=self.folder, env=env, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=self._confine, close_fds=True)
         os.close(req_r)
         os.close(resp_w)
         self.to_worker, self.from_worker = os.fdopen(req_w, "wb", buffering=0), resp_r
-        return self._receive(self.limits["import_seconds"] + self.limits["start_seconds"])
+        try:  # before the student's file is imported, a failure is the grader's, not the student's
+            self._receive(self.limits["start_seconds"])
+        except WorkerError as exc:
+            raise RuntimeError(f"the worker process could not start ({exc.message}): is "
+                               f"{sys.executable} usable by the sandbox user?") from None
+        return self._receive(self.limits["import_seconds"])
 
     def _confine(self):
         """Runs in the child between fork and exec: limits first, identity last."""

@@ -164,6 +164,8 @@ class Session:
         return results + missing * (len(programs) - len(results))
 
     def ensure_started(self):
+        if self.worker is None:  # no student file: import_report says why
+            return self.import_report
         if self.import_report is not None and self.worker.proc is not None:
             return self.import_report
         if self.import_report and self.import_report.get("import_error"):

@@ -21,7 +21,7 @@ import struct
 import sys
 import traceback
 
-import numpy as np
+np = None  # numpy, imported in main() once its folder is on the path (the worker runs with -S)
 
 MAX_ELEMENTS = 1_000_000  # per returned value; far beyond any correct answer here
 
@@ -137,7 +137,7 @@ def describe(exc, student_dir, settings):
     if isinstance(exc, ForbiddenImport):
         return {"kind": "forbidden-import", "message": str(exc)}
     if isinstance(exc, MemoryError):
-        return {"kind": "memory", "message": f"exceeded the memory limit of {settings['memory_mb']} MB"}
+        return {"kind": "memory", "message": f"exceeded the memory limit of {settings['memory_mb']:g} MB"}
     if isinstance(exc, RecursionError):
         return {"kind": "exception", "type": "RecursionError",
                 "message": "maximum recursion depth exceeded", "traceback": ""}
@@ -210,7 +210,11 @@ def frames(fd):
 
 
 def main():
+    global np
     request_fd, response_fd, settings = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    sys.path.extend(settings["paths"])
+    import numpy
+    np = numpy
     student_file = os.path.abspath(settings["student_file"])
     student_dir = os.path.dirname(student_file)
     reply = os.fdopen(response_fd, "wb", buffering=0)
@@ -219,6 +223,7 @@ def main():
         body = json.dumps(message).encode()
         reply.write(struct.pack("<I", len(body)) + body)
 
+    send({"started": True})
     signal.signal(signal.SIGALRM, on_alarm)
     sys.meta_path.insert(0, Forbid(settings.get("forbidden_imports", [])))
     sys.path.append(student_dir)  # the student's own helper modules, behind the real numpy

@@ -86,3 +86,36 @@ def graded_corpus(tmp_path_factory):
         results = grade_many(assignment, paths, os.path.join(folder, assignment))
         graded[assignment] = {n: results[p] for n, p in zip(names, paths)}
     return graded
+
+
+# ---- the Gradescope path: build, unzip into ROOT/source, run_autograder --------------
+
+@pytest.fixture(scope="session")
+def autograder_zip(tmp_path_factory):
+    """`python -m autograder build backprop`, once per session."""
+    out = tmp_path_factory.mktemp("build")
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "backprop", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return str(out / "autograder.zip")
+
+
+_uids = iter(range(210000, 220000))
+
+
+def run_gradescope(zip_path, submission, root):
+    """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder."""
+    import shutil
+    import zipfile
+    os.makedirs(os.path.join(root, "results"), exist_ok=True)
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(os.path.join(root, "source"))
+    for name in ("setup.sh", "run_autograder"):  # zipfile does not restore modes
+        os.chmod(os.path.join(root, "source", name), 0o755)
+    shutil.copytree(submission, os.path.join(root, "submission"))
+    env = dict(os.environ, AUTOGRADER_ROOT=root, AUTOGRADER_PYTHON=sys.executable,
+               AUTOGRADER_SANDBOX_USER=str(next(_uids)))  # parallel test runs must not share a uid
+    done = subprocess.run(["bash", os.path.join(root, "source", "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=900)
+    with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as f:
+        return json.load(f), done.stdout + done.stderr
