@@ -166,30 +166,33 @@ def evaluate(text, names):
 
 
 def diagnose(catalogue, quantity, instances, reference, rtol, atol):
-    """The first misconception that explains every instance, and changes at least one answer.
+    """The misconception that explains every instance and changes at least one answer, if only one does.
 
     instances: [(inputs, expected, got)]. An entry whose wrong answer equals the right one
-    on every instance (a symmetric W makes Wᵀ = W) proves nothing and is not reported.
+    on every instance (a symmetric W makes Wᵀ = W) proves nothing and is not reported; nor is
+    anything when two misconceptions explain the example equally well (with b = 2, averaging
+    over the batch and dropping the square loss's 2 give the same numbers): another regime
+    of the same function tells them apart.
     """
-    for entry in catalogue:
-        if quantity not in entry.quantities:
-            continue
-        telling = False
-        for inputs, expected, got in instances:
-            names = {**inputs, "expected": expected, "np": np, "ref": reference,
-                     "with_factors": with_factors}
-            try:
-                wrong = evaluate(entry.wrong, names)
-                with np.errstate(all="ignore"):
-                    if compare(wrong, got, rtol, atol) is not None:
-                        break
-                    telling = telling or compare(expected, wrong, rtol, atol) is not None
-            except Exception:
-                break
-        else:
-            if telling:
-                return entry
-    return None
+    found = [entry for entry in catalogue if explains(entry, quantity, instances, reference, rtol, atol)]
+    return found[0] if len({entry.id for entry in found}) == 1 else None
+
+
+def explains(entry, quantity, instances, reference, rtol, atol):
+    if quantity not in entry.quantities:
+        return False
+    telling = False
+    for inputs, expected, got in instances:
+        names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors}
+        try:
+            wrong = evaluate(entry.wrong, names)
+            with np.errstate(all="ignore"):
+                if compare(wrong, got, rtol, atol) is not None:
+                    return False
+                telling = telling or compare(expected, wrong, rtol, atol) is not None
+        except Exception:
+            return False
+    return telling
 
 
 # ---- saying it -------------------------------------------------------------------

@@ -80,14 +80,15 @@ def rectangular(c):
 
 @hs.composite
 def networks(draw, layers=(1, 3), widths=dims(), loss=None, batch=batches(1, 3),
-             hidden=ELEMENTWISE, last=None):
+             hidden=ELEMENTWISE, last=None, equal_widths=False):
     """A network regime: L layers, widths n^0..n^L, activations f^1..f^L, a loss and a batch size b.
 
     With the nll loss the last layer is softmax over K >= 2 classes, as the course pairs them.
+    equal_widths: every W^ℓ square (m = n), where a transposed W keeps its shape.
     """
     L = draw(hs.integers(*layers))
     loss = draw(hs.sampled_from(("square", "nll"))) if loss is None else loss
-    ns = [draw(widths) for _ in range(L + 1)]
+    ns = [draw(widths)] * (L + 1) if equal_widths else [draw(widths) for _ in range(L + 1)]
     acts = [draw(hs.sampled_from(hidden)) for _ in range(L - 1)]
     if loss == "nll":
         ns[-1] = max(ns[-1], 2)

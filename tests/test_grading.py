@@ -61,9 +61,11 @@ def test_mistakes_are_diagnosed_rightly_or_not_at_all(graded_corpus):
 def test_every_catalogue_entry_is_triggered_by_some_mistake(graded_corpus):
     import yaml
     with open(os.path.join(ROOT, "assignments", "backprop", "misconceptions.yaml"), encoding="utf-8") as f:
-        ids = {e["id"] for e in yaml.safe_load(f)}
-    seen = {t["extra_data"].get("diagnosis") for r in graded_corpus["backprop"].values() for t in failed(r)}
-    assert ids - seen == set()
+        entries = yaml.safe_load(f)
+    seen = {(t["extra_data"].get("diagnosis"), t["extra_data"]["quantity"])
+            for r in graded_corpus["backprop"].values() for t in failed(r)}
+    untriggered = [(e["id"], e["in"]) for e in entries if not any((e["id"], q) in seen for q in e["in"])]
+    assert untriggered == []
 
 
 def test_correct_solutions_trigger_no_diagnosis(graded_correct):

@@ -280,6 +280,12 @@ def test_backprop_deep(c):
     check(c, network_inputs, "backprop", ref.backprop)
 
 
+@graded("backprop", "end-to-end", "two or three layers of equal width (a transposed W keeps the shape)")
+@given(networks(layers=(2, 3), widths=dims(2, 4), loss="square", equal_widths=True))
+def test_backprop_equal_widths(c):
+    check(c, network_inputs, "backprop", ref.backprop)
+
+
 @graded("backprop", "end-to-end", "softmax output layer with the nll loss")
 @given(networks(layers=(1, 3), loss="nll"))
 def test_backprop_nll_softmax(c):

@@ -46,7 +46,7 @@ def nll_loss_grad(a, y):
 # ---------- within-layer terms da/dz ----------
 
 def linear_grad(z):
-    return np.ones_like(z, dtype=float)
+    return np.ones_like(z, dtype=float)  # linear derivative
 
 
 def sigmoid_grad(z):
