@@ -34,6 +34,14 @@ class CallTimeout(BaseException):
     """
 
 
+class StepFailed(Exception):
+    """Which step of a program raised, and what."""
+
+    def __init__(self, index, exc):
+        super().__init__(index)
+        self.index, self.exc = index, exc
+
+
 class ForbiddenImport(ImportError):
     pass
 
@@ -161,7 +169,7 @@ def on_alarm(signum, frame):
 def run_program(module, steps, settings, student_dir):
     """One program: calls on the student's module, sharing a namespace of objects."""
     objects, outputs = {}, []
-    for step in steps:
+    for index, step in enumerate(steps):
         signal.setitimer(signal.ITIMER_REAL, settings["call_seconds"])
         try:
             if "seed" in step:
@@ -181,6 +189,8 @@ def run_program(module, steps, settings, student_dir):
                 continue
             else:
                 value = target(*decode(step.get("args", []), objects), **decode(step.get("kwargs", {}), objects))
+        except BaseException as exc:
+            raise StepFailed(index, exc) from None
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if "as" in step:
@@ -251,7 +261,9 @@ def main():
                 results.append({"outputs": run_program(module, steps, settings, student_dir),
                                 "stdout": captured.take()})
             except BaseException as exc:
-                results.append({"outputs": [], "error": describe(exc, student_dir, settings),
+                step = exc.index if isinstance(exc, StepFailed) else None
+                exc = exc.exc if isinstance(exc, StepFailed) else exc
+                results.append({"outputs": [], "error": {**describe(exc, student_dir, settings), "step": step},
                                 "stdout": captured.take()})
                 if isinstance(exc, (CallTimeout, MemoryError)):
                     break  # the rest of this request would only hit the same wall

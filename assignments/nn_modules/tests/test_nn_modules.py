@@ -1,0 +1,447 @@
+"""Graded tests for nn_modules.py, method by method, in the order the notes build the chain.
+
+Module tests run one module of the student's on inputs the grader draws: a backward runs
+right after that module's own forward (which keeps what backward needs), never after the
+student's other modules, so a wrong Tanh costs Tanh's points and nothing of Linear's.
+Linear.backward is graded as three quantities (dLdW, the weight term; dLdW0, the offset;
+the returned dLdA, the link term), each its own test. When a backward is wrong and the
+forward before it was wrong too, the feedback says so.
+
+The Sequential tests run the student's modules together, end to end: forward, backward
+(with a delta the grader chose, so NLL is not involved), sgd_step (with gradients the grader
+set), and sgd, graded on what it does: on a data set whose columns are all the same point,
+k iterations must be k steps on that point, whichever columns a loop draws.
+
+Regimes are separate tests, so partial credit means something: one column against a batch,
+m ≠ n against m = n (where a transposed answer keeps its shape).
+"""
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as hs
+
+from autograder.strategies import Case, batches, case, dims, rectangular, seeds, square
+from autograder.testing import check, graded, program, squeezed
+from reference import nn_modules as ref
+
+ONE = hs.just(1)
+
+
+# ---- the reference, on the grader's side ----------------------------------------------
+
+def linear(W, W0):
+    """A reference Linear holding W and W0 (without __init__'s random draw)."""
+    lin = ref.Linear.__new__(ref.Linear)
+    lin.m, lin.n = W.shape
+    lin.W, lin.W0 = W, W0
+    return lin
+
+
+def linear_forward(W, W0, A):
+    return {"Z": linear(W, W0).forward(A)}
+
+
+def linear_backward(W, W0, A, dLdZ):
+    lin = linear(W, W0)
+    Z = lin.forward(A)
+    dLdA = lin.backward(dLdZ)
+    return {"Z": Z, "dLdA": dLdA, "dLdW": lin.dLdW, "dLdW0": lin.dLdW0}
+
+
+def linear_sgd_step(W, W0, dLdW, dLdW0, lrate):
+    lin = linear(W, W0)
+    lin.dLdW, lin.dLdW0 = dLdW, dLdW0
+    lin.sgd_step(lrate)
+    return {"W_after": lin.W, "W0_after": lin.W0}
+
+
+def activation(cls):
+    def forward_backward(Z, dLdA=None):
+        f = cls()
+        A = f.forward(Z)
+        return {"A": A} if dLdA is None else {"A": A, "dLdZ": f.backward(dLdA)}
+    return forward_backward
+
+
+def softmax(Z, dLdZ=None):
+    sm = ref.SoftMax()
+    Ypred = sm.forward(Z)
+    return {"Ypred": Ypred} if dLdZ is None else {"Ypred": Ypred, "returned": sm.backward(dLdZ)}
+
+
+def class_fun(Ypred):
+    return {"classes": ref.SoftMax().class_fun(Ypred)}
+
+
+def nll(Ypred, Y):
+    loss = ref.NLL()
+    return {"L": loss.forward(Ypred, Y), "dLdZ": loss.backward()}
+
+
+# ---- inputs, as the contract names them ------------------------------------------------
+
+def linear_inputs(draw, c):
+    return dict(W=draw.values(c.m, c.n), W0=draw.values(c.n, 1), A=draw.values(c.m, c.b))
+
+
+def linear_backward_inputs(draw, c):
+    return dict(linear_inputs(draw, c), dLdZ=draw.values(c.n, c.b))
+
+
+def lrate(draw):
+    return float(draw.positive(1)[0])
+
+
+def linear_sgd_step_inputs(draw, c):
+    return dict(W=draw.values(c.m, c.n), W0=draw.values(c.n, 1), dLdW=draw.values(c.m, c.n),
+                dLdW0=draw.values(c.n, 1), lrate=lrate(draw))
+
+
+def z_inputs(draw, c):
+    return dict(Z=draw.values(c.n, c.b))
+
+
+def activation_backward_inputs(draw, c):
+    return dict(Z=draw.values(c.n, c.b), dLdA=draw.values(c.n, c.b))
+
+
+def softmax_inputs(draw, c):
+    return dict(Z=draw.values(c.K, c.b))
+
+
+def softmax_backward_inputs(draw, c):
+    return dict(Z=draw.values(c.K, c.b), dLdZ=draw.values(c.K, c.b))
+
+
+def class_fun_inputs(draw, c):
+    """Softmax outputs whose largest entry in each column is clear (no ties to break)."""
+    for _ in range(50):
+        Ypred = draw.probabilities(c.K, c.b)
+        top = np.sort(Ypred, axis=0)
+        if (top[-1] - top[-2]).min() > 1e-3:
+            break
+    return dict(Ypred=Ypred)
+
+
+def nll_inputs(draw, c):
+    return dict(Ypred=draw.probabilities(c.K, c.b), Y=draw.one_hot(c.K, c.b))
+
+
+# ---- programs: what the student's code is asked to do ------------------------------------
+
+LINEAR = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; Z = lin.forward(A)"
+LINEAR_FORWARD = program(LINEAR)
+LINEAR_dLdA = program(LINEAR + "; dLdA = lin.backward(dLdZ)")
+LINEAR_dLdW = program(LINEAR + "; lin.backward(dLdZ); dLdW = lin.dLdW")
+LINEAR_dLdW0 = program(LINEAR + "; lin.backward(dLdZ); dLdW0 = lin.dLdW0")
+LINEAR_SGD_STEP_W = program("lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; lin.dLdW = dLdW; "
+                            "lin.dLdW0 = dLdW0; lin.sgd_step(lrate); W_after = lin.W")
+LINEAR_SGD_STEP_W0 = program("lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; lin.dLdW = dLdW; "
+                             "lin.dLdW0 = dLdW0; lin.sgd_step(lrate); W0_after = lin.W0")
+TANH_FORWARD = program("tanh = Tanh(); A = tanh.forward(Z)")
+TANH_BACKWARD = program("tanh = Tanh(); A = tanh.forward(Z); dLdZ = tanh.backward(dLdA)")
+RELU_FORWARD = program("relu = ReLU(); A = relu.forward(Z)")
+RELU_BACKWARD = program("relu = ReLU(); A = relu.forward(Z); dLdZ = relu.backward(dLdA)")
+SOFTMAX_FORWARD = program("sm = SoftMax(); Ypred = sm.forward(Z)")
+SOFTMAX_BACKWARD = program("sm = SoftMax(); Ypred = sm.forward(Z); returned = sm.backward(dLdZ)")
+CLASS_FUN = program("sm = SoftMax(); classes = sm.class_fun(Ypred)")
+NLL_FORWARD = program("nll = NLL(); L = nll.forward(Ypred, Y)")
+NLL_BACKWARD = program("nll = NLL(); L = nll.forward(Ypred, Y); dLdZ = nll.backward()")
+
+
+# ---- Linear: forward, the three quantities of backward, sgd_step ---------------------------
+
+@graded("Linear.forward", "forward", "one column (b = 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
+def test_linear_forward_single(c):
+    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+
+
+@graded("Linear.forward", "forward", "a batch (b > 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
+def test_linear_forward_batch(c):
+    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+
+
+@graded("Linear.forward", "forward", "m = n (a transposed W keeps the shape)")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
+def test_linear_forward_square(c):
+    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+
+
+# dLdW and dLdW0 are read after backward returns, so they are tested with m = n, where a
+# backward that goes on to compute dLdA with a wrong shape still returns (a wrong dLdA
+# costs the dLdA tests, not these).
+
+@graded("Linear.backward:dLdW", "weight-term", "one column (b = 1), m = n")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+def test_linear_backward_dLdW_single(c):
+    check(c, linear_backward_inputs, LINEAR_dLdW, linear_backward, output="dLdW", requires=("Z",))
+
+
+@graded("Linear.backward:dLdW", "weight-term", "a batch (b > 1), summed over its columns, m = n")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+def test_linear_backward_dLdW_batch(c):
+    check(c, linear_backward_inputs, LINEAR_dLdW, linear_backward, output="dLdW", requires=("Z",))
+
+
+@graded("Linear.backward:dLdW0", "weight-term", "one column (b = 1)")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+def test_linear_backward_dLdW0_single(c):
+    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_backward, output="dLdW0", requires=("Z",))
+
+
+@graded("Linear.backward:dLdW0", "weight-term", "a batch (b > 1), summed over its columns")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+def test_linear_backward_dLdW0_batch(c):
+    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_backward, output="dLdW0", requires=("Z",))
+
+
+@graded("Linear.backward:dLdA", "link-term", "W with m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches(1, 4)).filter(rectangular))
+def test_linear_backward_dLdA_rectangular(c):
+    check(c, linear_backward_inputs, LINEAR_dLdA, linear_backward, output="dLdA", requires=("Z",))
+
+
+@graded("Linear.backward:dLdA", "link-term", "m = n (a transposed W keeps the shape)")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
+def test_linear_backward_dLdA_square(c):
+    check(c, linear_backward_inputs, LINEAR_dLdA, linear_backward, output="dLdA", requires=("Z",))
+
+
+@graded("Linear.sgd_step", "update", "the W step, with dLdW set by the grader")
+@given(case(m=dims(), n=dims()))
+def test_linear_sgd_step_W(c):
+    check(c, linear_sgd_step_inputs, LINEAR_SGD_STEP_W, linear_sgd_step, output=("W_after",))
+
+
+@graded("Linear.sgd_step", "update", "the W0 step, with dLdW0 set by the grader")
+@given(case(m=dims(), n=dims()))
+def test_linear_sgd_step_W0(c):
+    check(c, linear_sgd_step_inputs, LINEAR_SGD_STEP_W0, linear_sgd_step, output=("W0_after",))
+
+
+# ---- activations: the within-layer term ----------------------------------------------------
+
+@graded("Tanh.forward", "forward", "Z of shape (n, b)")
+@given(case(n=dims(), b=batches(1, 4)))
+def test_tanh_forward(c):
+    check(c, z_inputs, TANH_FORWARD, activation(ref.Tanh), output="A")
+
+
+@graded("Tanh.backward", "within-layer", "after Tanh.forward on the same Z, shape (n, b)")
+@given(case(n=dims(), b=batches(1, 4)))
+def test_tanh_backward(c):
+    check(c, activation_backward_inputs, TANH_BACKWARD, activation(ref.Tanh), output="dLdZ", requires=("A",))
+
+
+@graded("ReLU.forward", "forward", "Z of shape (n, b), no entry at the kink z = 0")
+@given(case(n=dims(), b=batches(1, 4)))
+def test_relu_forward(c):
+    check(c, z_inputs, RELU_FORWARD, activation(ref.ReLU), output="A")
+
+
+@graded("ReLU.backward", "within-layer", "after ReLU.forward on the same Z, both signs, no z = 0")
+@given(case(n=dims(), b=batches(1, 4)))
+def test_relu_backward(c):
+    check(c, activation_backward_inputs, RELU_BACKWARD, activation(ref.ReLU), output="dLdZ", requires=("A",))
+
+
+# ---- SoftMax and NLL: the output layer and the loss unit -----------------------------------
+
+@graded("SoftMax.forward", "forward", "one column (b = 1), K classes")
+@given(case(K=dims(2, 5), b=ONE))
+def test_softmax_forward_single(c):
+    check(c, softmax_inputs, SOFTMAX_FORWARD, softmax, output="Ypred")
+
+
+@graded("SoftMax.forward", "forward", "a batch (b > 1): each column is normalised")
+@given(case(K=dims(2, 5), b=batches()))
+def test_softmax_forward_batch(c):
+    check(c, softmax_inputs, SOFTMAX_FORWARD, softmax, output="Ypred")
+
+
+@graded("SoftMax.backward", "chain-step", "after SoftMax.forward: dLdZ passes through")
+@given(case(K=dims(2, 5), b=batches(1, 4)))
+def test_softmax_backward(c):
+    check(c, softmax_backward_inputs, SOFTMAX_BACKWARD, softmax, output="returned", requires=("Ypred",))
+
+
+@graded("SoftMax.class_fun", "forward", "K ≠ b, a flat (b,) or a (1, b) answer")
+@given(case(K=dims(2, 5), b=batches(1, 5)).filter(lambda c: c.K != c.b))
+def test_softmax_class_fun(c):
+    check(c, class_fun_inputs, CLASS_FUN, class_fun, output="classes", accept=squeezed)
+
+
+@graded("NLL.forward", "forward", "one column (b = 1)")
+@given(case(K=dims(2, 5), b=ONE))
+def test_nll_forward_single(c):
+    check(c, nll_inputs, NLL_FORWARD, nll, output="L")
+
+
+@graded("NLL.forward", "forward", "a batch (b > 1), summed over its columns")
+@given(case(K=dims(2, 5), b=batches()))
+def test_nll_forward_batch(c):
+    check(c, nll_inputs, NLL_FORWARD, nll, output="L")
+
+
+@graded("NLL.backward", "loss-unit", "one column (b = 1)")
+@given(case(K=dims(2, 5), b=ONE))
+def test_nll_backward_single(c):
+    check(c, nll_inputs, NLL_BACKWARD, nll, output="dLdZ", requires=("L",))
+
+
+@graded("NLL.backward", "loss-unit", "a batch (b > 1), one column per example")
+@given(case(K=dims(2, 5), b=batches()))
+def test_nll_backward_batch(c):
+    check(c, nll_inputs, NLL_BACKWARD, nll, output="dLdZ", requires=("L",))
+
+
+# ---- Sequential: the student's modules together, end to end --------------------------------
+
+CLASSES = {"tanh": "Tanh", "relu": "ReLU", "softmax": "SoftMax"}
+REFERENCE = {"tanh": ref.Tanh, "relu": ref.ReLU, "softmax": ref.SoftMax}
+LRATE = 0.1
+
+
+def layouts(**sizes):
+    """Three Linear layers; tanh and relu between them (in either order); softmax and nll at the end."""
+    return hs.builds(
+        lambda d, ns, hidden, seed: Case(dict(d), seed, ns, tuple(hidden) + ("softmax",), "nll"),
+        hs.fixed_dictionaries(sizes), hs.tuples(dims(1, 3), dims(2, 4), dims(2, 4), dims(2, 4)),
+        hs.permutations(["tanh", "relu"]), seeds())
+
+
+def network_program(c, then):
+    """Build the student's network with the grader's weights, then `then` (statements)."""
+    text, names = [], []
+    for l, f in enumerate(c.activations, start=1):
+        text += [f"l{l} = Linear(*Ws[{l - 1}].shape)", f"l{l}.W = Ws[{l - 1}]", f"l{l}.W0 = W0s[{l - 1}]",
+                 f"f{l} = {CLASSES[f]}()"]
+        names += [f"l{l}", f"f{l}"]
+    text += ["loss = NLL()", f"net = Sequential([{', '.join(names)}], loss)"] + then
+    return program("; ".join(text))
+
+
+def layers(c):
+    return range(len(c.activations), 0, -1)  # last layer first: the order backward reaches them
+
+
+def reads(c, *attrs):
+    return [f"l{l}_{a} = l{l}.{a}" for l in layers(c) for a in attrs]
+
+
+def names(c, *attrs):
+    return [f"l{l}_{a}" for l in layers(c) for a in attrs]
+
+
+def reference_network(Ws, W0s, activations):
+    modules = []
+    for W, W0, f in zip(Ws, W0s, activations):
+        modules += [linear(W, W0), REFERENCE[f]()]
+    return ref.Sequential(modules, ref.NLL())
+
+
+def outputs(net, *attrs):
+    lins = net.modules[::2]
+    return {f"l{l}_{a}": getattr(lins[l - 1], a) for l in range(len(lins), 0, -1) for a in attrs}
+
+
+def weights_and_input(draw, c, columns):
+    """Ws, W0s and an input with `columns` columns; redrawn until every relu input has both
+    signs and no entry near the kink at 0."""
+    for _ in range(50):
+        X = draw.values(c.widths[0], columns)
+        Ws, W0s = draw.weights(c.widths)
+        a, fine = X, True
+        for W, W0, f in zip(Ws, W0s, c.activations):
+            z = W.T @ a + W0
+            if f == "relu":
+                fine = fine and abs(z).min() > 0.01 and (z > 0).any() and (z < 0).any()
+            a = REFERENCE[f]().forward(z)
+        if fine:
+            break
+    return X, Ws, W0s
+
+
+def sequential_inputs(draw, c):
+    X, Ws, W0s = weights_and_input(draw, c, c.b)
+    return dict(X=X, Ws=Ws, W0s=W0s)
+
+
+def sequential_backward_inputs(draw, c):
+    return dict(sequential_inputs(draw, c), delta=draw.values(c.widths[-1], c.b))
+
+
+def sequential_sgd_step_inputs(draw, c):
+    _, Ws, W0s = weights_and_input(draw, c, 1)
+    return dict(Ws=Ws, W0s=W0s, dLdWs=[draw.values(*W.shape) for W in Ws],
+                dLdW0s=[draw.values(*W0.shape) for W0 in W0s], lrate=lrate(draw))
+
+
+def sequential_sgd_inputs(draw, c):
+    """A data set of N columns that are all the same point x (with the same label y)."""
+    x, Ws, W0s = weights_and_input(draw, c, 1)
+    y = draw.one_hot(c.widths[-1], 1)
+    return dict(X=np.repeat(x, c.N, axis=1), Y=np.repeat(y, c.N, axis=1), Ws=Ws, W0s=W0s)
+
+
+@graded("Sequential.forward", "forward", "Linear, tanh and relu, Linear, softmax: one column or a batch")
+@given(layouts(b=batches(1, 3)))
+def test_sequential_forward(c):
+    def expected(X, Ws, W0s):
+        return {"Ypred": reference_network(Ws, W0s, c.activations).forward(X)}
+    check(c, sequential_inputs, network_program(c, ["Ypred = net.forward(X)"]), expected, output="Ypred")
+
+
+def sequential_backward(c):
+    run = network_program(c, ["Ypred = net.forward(X)", "net.backward(delta)"] + reads(c, "dLdW", "dLdW0"))
+
+    def expected(X, Ws, W0s, delta):
+        net = reference_network(Ws, W0s, c.activations)
+        Ypred = net.forward(X)
+        net.backward(delta)
+        return {"Ypred": Ypred, **outputs(net, "dLdW", "dLdW0")}
+    check(c, sequential_backward_inputs, run, expected, output=names(c, "dLdW", "dLdW0"), requires=("Ypred",))
+
+
+@graded("Sequential.backward", "end-to-end", "one column (b = 1): every Linear's dLdW and dLdW0")
+@given(layouts(b=ONE))
+def test_sequential_backward_single(c):
+    sequential_backward(c)
+
+
+@graded("Sequential.backward", "end-to-end", "a batch (b > 1): every Linear's dLdW and dLdW0")
+@given(layouts(b=batches()))
+def test_sequential_backward_batch(c):
+    sequential_backward(c)
+
+
+@graded("Sequential.sgd_step", "update", "every module steps, with gradients set by the grader")
+@given(layouts())
+def test_sequential_sgd_step(c):
+    sets = [f"l{l}.{a} = {a}s[{l - 1}]" for l in layers(c) for a in ("dLdW", "dLdW0")]
+    run = network_program(c, sets + ["net.sgd_step(lrate)"] + reads(c, "W", "W0"))
+
+    def expected(Ws, W0s, dLdWs, dLdW0s, lrate):
+        net = reference_network(Ws, W0s, c.activations)
+        for lin, dLdW, dLdW0 in zip(net.modules[::2], dLdWs, dLdW0s):
+            lin.dLdW, lin.dLdW0 = dLdW, dLdW0
+        net.sgd_step(lrate)
+        return outputs(net, "W", "W0")
+    check(c, sequential_sgd_step_inputs, run, expected, output=names(c, "W", "W0"))
+
+
+@graded("Sequential.sgd", "end-to-end",
+        "k iterations on N identical columns: k steps on that point, whichever columns are drawn")
+@given(layouts(N=hs.integers(2, 4), k=hs.integers(1, 3)))
+def test_sequential_sgd(c):
+    run = network_program(c, [f"net.sgd(X, Y, iters={c.k}, lrate={LRATE})"] + reads(c, "W", "W0"))
+
+    def expected(X, Y, Ws, W0s):
+        net = reference_network(Ws, W0s, c.activations)
+        for _ in range(c.k):
+            net.loss.forward(net.forward(X[:, :1]), Y[:, :1])
+            net.backward(net.loss.backward())
+            net.sgd_step(LRATE)
+        return outputs(net, "W", "W0")
+    check(c, sequential_sgd_inputs, run, expected, output=names(c, "W", "W0"))
