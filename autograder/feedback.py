@@ -242,7 +242,8 @@ def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, 
     if error:
         parts.append(error)
     elif mismatch:
-        where = f"`{call.split('(')[0]}{mismatch.path}`: " if mismatch.path else ""
+        path = mismatch.path if not mismatch.path.startswith("[") else call.split("(")[0] + mismatch.path
+        where = f"`{path}`: " if mismatch.path else ""
         parts.append(f"**Wrong value:** {where}{mismatch.what}.")
         if not diagnosis:
             parts.append("This does not match any common mistake the grader knows; "

@@ -89,7 +89,7 @@ def function(name):
     return build
 
 
-def check(case, build, calls, expected, quantity=None, output=None, requires=(), accept=None):
+def check(case, build, calls, expected, quantity=None, output=None, requires=(), accept=None, parts=()):
     """Runs one regime: k instances of build(draw, case), the student's `calls`, the reference `expected`.
 
     calls: a function name (the student's module function, called with the inputs in order)
@@ -104,6 +104,9 @@ def check(case, build, calls, expected, quantity=None, output=None, requires=(),
       output is wrong and one of these is wrong too, the feedback says so.
     - accept: a hook (got, expected) -> got that maps an acceptable variant of an answer to
       the expected form before it is compared, e.g. `squeezed`.
+
+    parts: names of the items of a returned tuple, as the contract names them (backprop's
+    ("dWs", "dW0s")), so that feedback says `dWs[1]` rather than `backprop[0][1]`.
     """
     s = session()
     calls = function(calls) if isinstance(calls, str) else calls
@@ -157,6 +160,9 @@ def check(case, build, calls, expected, quantity=None, output=None, requires=(),
             if plans[index].labels:
                 mismatch = named(mismatch, plans[index], name or plans[index].outputs[0],
                                  earlier_wrong(outs, full[index], requires, plans[index], s.config))
+            elif parts and mismatch.path.startswith("["):
+                first, rest = mismatch.path[1:].split("]", 1)
+                mismatch.path = f"{parts[int(first)]}{rest}"
             raise Failure(dict(kind="mismatch", title=title, call=plans[0].shown, inputs=inp,
                                expected=shown_want, got=shown_got, mismatch=mismatch, quantity=quantity,
                                instances=usable, stdout=stdout, headline=mismatch.what))
