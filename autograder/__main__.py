@@ -130,6 +130,13 @@ def cmd_build(args):
         z.write(a.reference, os.path.relpath(a.reference, ROOT))
         z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
     print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    from .handout import build_handout
+    try:
+        handout = build_handout(a, args.out)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {handout}: give it to students (the stub, public tests and a README; no solution)")
     return 0
 
 

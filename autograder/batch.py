@@ -88,6 +88,7 @@ class Submission:
     path: str                       # what `grade` is given
     submitters: list = field(default_factory=list)  # [{"name", "email", "sid"}]
     missing: str = None             # the export lists it but has no files for it
+    digest: str = None              # its files' fingerprint, taken once before grading
 
 
 # ---- the command -------------------------------------------------------------------
@@ -114,13 +115,14 @@ def run_batch(assignment, submissions, out, jobs=None, force=False, *, wall_seco
     if not subs:
         print(f"error: no submissions found in {submissions}", file=sys.stderr)
         return 2
-    write_manifest(out, a, submissions, subs)
+    write_manifest(out, a, subs)
 
     grader = grader_fingerprint(a)
     todo, stale = [], []
     for s in subs:
         done = previous(out, s)
-        if force or done is None or done.get("submission") != fingerprint(s):
+        s.digest = fingerprint(s)
+        if force or done is None or done.get("submission") != s.digest:
             todo.append(s)
         elif done.get("grader") != grader:
             stale.append(s.id)
@@ -166,6 +168,8 @@ def discover(source, out, a):
         root = extract_export(source, os.path.join(out, ".export"))
     else:
         root = source
+    if os.path.realpath(root) == os.path.realpath(out):
+        raise BatchError("--out must be a folder of its own, not the folder of submissions")
     export = find_export_root(root)
     if export:
         return export_submissions(export, out, a)
@@ -196,7 +200,7 @@ def _glob_depth(folder, depth, name):
 def export_submissions(root, out, a):
     """A Gradescope export: one `submission_<id>` entry per key of submission_metadata.yml."""
     metadata = load_metadata(os.path.join(root, METADATA))
-    names = set(metadata) | {n for n in os.listdir(root) if n.startswith("submission_")}
+    names = set(metadata) | {n for n in os.listdir(root) if n.startswith("submission_") and n != METADATA}
     subs = []
     for name in names:
         if not is_safe_id(name):
@@ -218,8 +222,8 @@ def folder_submissions(root, out, a):
     entries = []
     for name in sorted(os.listdir(root)):
         path = os.path.join(root, name)
-        if not is_safe_id(name) or os.path.realpath(path) == os.path.realpath(out):
-            continue
+        if not is_safe_id(name) or is_within(out, path):
+            continue  # the output folder (or a folder holding it) is not a submission
         if os.path.isdir(path):
             entries.append((name, path, False))
         elif os.path.isfile(path) and name.endswith((".py", ".zip")):
@@ -234,7 +238,13 @@ def folder_submissions(root, out, a):
 
 
 def is_safe_id(name):
-    return bool(name) and not name.startswith((".", "__")) and "/" not in name and name not in RESERVED
+    return (bool(name) and not name.startswith((".", "__")) and "/" not in name and "\0" not in name
+            and name not in RESERVED)
+
+
+def is_within(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder + os.sep)
 
 
 def stage(path, sub_id, out, a):
@@ -397,13 +407,15 @@ def tree_digest(paths):
 
 
 def fingerprint(s):
-    return "missing" if s.missing else tree_digest([s.path])
+    if s.digest is None:
+        s.digest = "missing" if s.missing else tree_digest([s.path])
+    return s.digest
 
 
 def grader_fingerprint(a):
     """The tests, configuration, reference and engine: what a grade depends on besides the submission."""
     engine = sorted(os.path.join(ROOT, "autograder", f) for f in os.listdir(os.path.join(ROOT, "autograder"))
-                    if f.endswith((".py", ".ini", ".json")))
+                    if f.endswith((".py", ".ini", ".json")) and f != "batch.py")
     return tree_digest([a.folder, a.reference] + engine)
 
 
@@ -419,7 +431,7 @@ def previous(out, s):
         return None
 
 
-def write_manifest(out, a, source, subs):
+def write_manifest(out, a, subs):
     data = {"assignment": a.name, "submissions": [{"id": s.id, "submitters": s.submitters} for s in subs]}
     write_json(os.path.join(out, MANIFEST), data)
 
@@ -429,6 +441,7 @@ def write_json(path, data):
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1, ensure_ascii=False, sort_keys=True)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -536,7 +549,7 @@ def finish(out, job, overran, grader):
     if isinstance(results, dict) and isinstance(results.get("tests"), list):
         write_json(os.path.join(folder, FINGERPRINT), {"submission": fingerprint(job.sub), "grader": grader})
         os.replace(tmp, os.path.join(folder, "results.json"))
-        return True
+        return not (results.get("extra_data") or {}).get("error")  # the core's own "could not grade"
     remove(tmp)
     if overran:
         message = (f"Not graded: grading this submission did not finish within {overran:g} s, so it was "
@@ -789,15 +802,16 @@ def summarize(a, subs, results):
 
 
 def headline(r):
-    """The sentence of a results' output that says what went wrong (after the score line)."""
+    """One line that says what went wrong: the run's own message, the import error, or the first error of a test."""
     parts = [p.strip() for p in str(r.get("output", "")).split("\n\n") if p.strip()]
-    text = parts[1] if len(parts) > 1 else (parts[0] if parts else "")
-    if not (r.get("extra_data") or {}).get("error") and len(parts) < 2:
-        for t in r.get("tests", []):
-            if (t.get("extra_data") or {}).get("error"):
-                text = next((line for line in t.get("output", "").splitlines()
-                             if line.strip() and not line.startswith("This test checks")), "")
-                break
+    if (r.get("extra_data") or {}).get("error"):
+        text = parts[0] if parts else ""
+    elif len(parts) > 1 and not parts[1].startswith("Tests failed in"):
+        text = parts[1]  # the submission as a whole: no file, or an import that failed
+    else:
+        first = next((t for t in r.get("tests", []) if (t.get("extra_data") or {}).get("error")), {})
+        text = next((line for line in first.get("output", "").splitlines()
+                     if line.strip() and not line.startswith("This test checks")), "")
     text = " ".join(text.replace("**", "").split())
     return text[:200] + ("…" if len(text) > 200 else "")
 
@@ -807,7 +821,8 @@ def percent(x):
 
 
 def md_cell(text):
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    return text.replace("<", "&lt;")  # a folder name is text, never HTML, wherever the markdown is shown
 
 
 def md_table(header, rows):
@@ -1011,6 +1026,8 @@ def compare_text(before, after, names, old="OLD", new="NEW"):
         b, a = before[i], after[i]
         tb, ta = tests(b), tests(a)
         notes = []
+        if not tb or not ta:  # one side was not graded at all: its grading line says it all
+            tb, ta = {}, {}
         for key in sorted(set(tb) | set(ta), key=lambda k: (natural(str((ta.get(k) or tb.get(k)).get("number", ""))), k)):
             x, y = tb.get(key), ta.get(key)
             t = y or x
@@ -1041,7 +1058,7 @@ def compare_text(before, after, names, old="OLD", new="NEW"):
     only_new = sorted(set(after) - set(before), key=natural)
     mean_b = sum(float(before[i].get("score", 0)) for i in common) / len(common) if common else 0.0
     mean_a = sum(float(after[i].get("score", 0)) for i in common) / len(common) if common else 0.0
-    head = [f"{old} -> {new}: {len(common)} submissions in both, {changed} changed, "
+    head = [f"{old} -> {new}: {len(common)} submission{'s' * (len(common) != 1)} in both, {changed} changed, "
             f"{len(common) - changed} unchanged; mean score {mean_b:.2f} -> {mean_a:.2f}"]
     if only_old:
         head.append(f"only in {old}: " + ", ".join(label(i) for i in only_old))

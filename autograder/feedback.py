@@ -234,7 +234,7 @@ def code(text):
 
 
 def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, diagnosis=None,
-                   error=None, stdout=""):
+                   error=None, stdout="", catalogued=False):
     """The markdown a student reads for a failed test: diagnosis first, then the smallest example."""
     parts = []
     if diagnosis:
@@ -245,7 +245,7 @@ def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, 
         path = mismatch.path if not mismatch.path.startswith("[") else call.split("(")[0] + mismatch.path
         where = f"`{path}`: " if mismatch.path else ""
         parts.append(f"**Wrong value:** {where}{mismatch.what}.")
-        if not diagnosis:
+        if catalogued and not diagnosis:
             parts.append("This does not match any common mistake the grader knows; "
                          "compare the expected and returned values below.")
     parts.append(f"**Smallest failing example** ({title}):\n" + code(
@@ -301,4 +301,4 @@ def explain(report, info, catalogue, reference, assignment):
     expected, got = (mismatch.expected, mismatch.got) if mismatch.path else (report["expected"], report["got"])
     return heading + "\n\n" + render_failure(
         report["title"], report["call"], report["inputs"], expected=expected, got=got,
-        mismatch=mismatch, diagnosis=found, stdout=stdout), (found.id if found else None)
+        mismatch=mismatch, diagnosis=found, stdout=stdout, catalogued=bool(catalogue)), (found.id if found else None)

@@ -1,20 +1,20 @@
 """pytest's hooks for the public tests (the handout ships this file as tests/conftest.py).
 
-- Hypothesis runs deterministically, without an example database.
-- Before each public test's own checks, its fixed cases run (support/cases.json).
+- Hypothesis runs deterministically, without an example database, in the grader's phases.
+- After each public test's own checks pass, its fixed cases run (support/cases.json).
 - A failed test reads as the Gradescope test of the same name reads: the message is
   written by the same feedback module (support/feedback.py), under the test's Gradescope name.
 - At the end, a table of the public tests by their Gradescope names, and the hidden ones.
 """
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from support import public
 
 settings.register_profile(
     "public", max_examples=int(public.SETTINGS["examples"]), database=None, deadline=None,
     derandomize=True, print_blob=False, report_multiple_bugs=False,
-    suppress_health_check=list(HealthCheck))
+    suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate, Phase.shrink))
 settings.load_profile("public")
 
 RESULTS = {}  # Gradescope name -> (PASS or FAIL, the failure's first line)
@@ -25,9 +25,9 @@ def pytest_runtest_setup(item):
     public.current.update(public.TESTS.get(item.name, {}))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    public.fixed_cases(pyfuncitem.name)  # then pytest runs the test's own checks
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_call(item):
+    public.fixed_cases(item.name)  # after the test's own checks passed (pytest ran them just before)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -12,7 +12,7 @@ from gradescope_utils.autograder_utils.decorators import number, visibility, wei
 from hypothesis import HealthCheck, Phase, seed, settings
 
 from . import feedback
-from .testing import Failure
+from .calls import find_failure
 
 
 class GradingPlugin:
@@ -78,16 +78,3 @@ class GradingPlugin:
         extra = {**entry["extra_data"], "diagnosis": diagnosis,
                  "error": failure.report.get("error", {}).get("kind")}
         return {**entry, "score": 0.0, "status": "failed", "output": text, "extra_data": extra}
-
-
-def find_failure(exc, depth=0):
-    """Our Failure inside whatever Hypothesis raised (itself, a cause, or a flaky group)."""
-    if exc is None or depth > 6:
-        return None
-    if isinstance(exc, Failure):
-        return exc
-    for inner in list(getattr(exc, "exceptions", ())) + [exc.__cause__, exc.__context__]:
-        found = find_failure(inner, depth + 1)
-        if found:
-            return found
-    return None

@@ -1,8 +1,7 @@
 """The public tests' runtime: what a student's public tests use to call their code and judge it.
 
 The handout ships this file as tests/support/public.py, beside copies of the engine's
-feedback.py, strategies.py and worker.py, all made when the handout is built. It needs
-numpy, pytest and Hypothesis, nothing else. Student code runs in the test process (a student
+calls.py, feedback.py, strategies.py and worker.py, made when the handout is built. It needs numpy, pytest and Hypothesis, nothing else. Student code runs in the test process (a student
 runs their own code), but through the worker's own `run_program`, `plain` and `describe`, and
 every verdict and message comes from feedback.py: a failed public test reads as the Gradescope
 test of the same name reads.
@@ -15,7 +14,7 @@ solution, from the definition of what that quantity is the derivative of:
     def test_link_term_rectangular(c):
         check(c, W_inputs, "link_term", link_term_by_differences, how="...")
 
-and, before its body runs, the test's fixed cases: inputs with expected values that the
+and, once its own checks pass, the test's fixed cases: inputs with expected values that the
 course's solution computed when the handout was built (support/cases.json).
 """
 import contextlib
@@ -27,12 +26,13 @@ import sys
 import threading
 import traceback
 import types
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from . import feedback, strategies, worker  # in the handout: the package `support`
-from .feedback import Unreadable, compare, readback
+from . import calls, feedback, worker  # in the handout: the package `support`, copies of the engine's
+from .calls import Failure, find_failure, judge
+
+if getattr(worker, "np", np) is None:  # the worker imports numpy in its main(), which never runs here
+    worker.np = np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))  # the handout folder: tests/support/public.py
@@ -52,14 +52,6 @@ SETTINGS = {"rtol": 1e-4, "atol": 1e-6, "examples": 10, "instances": 3, "call_se
             "import_seconds": 10.0, "output_bytes": 4096, "forbidden_imports": [], **DATA["settings"]}
 TESTS = DATA["tests"]   # test function name -> {name, quantity, factor, regime, points, cases}
 current = {}            # the running test's entry of TESTS (set by conftest.py)
-
-
-class Failure(AssertionError):
-    """A wrong, unreadable or crashing answer, with what feedback.explain needs to say so."""
-
-    def __init__(self, report):
-        super().__init__(report.get("headline", "wrong answer"))
-        self.report = report
 
 
 def public(name):
@@ -159,87 +151,45 @@ def run(steps):
     module = student()
     if module is None:
         return {"error": {**_student["error"], "during_import": True}, "stdout": _student["stdout"]}
+    if current.get("stopped"):  # as on Gradescope: after a test hits a limit, its later calls fail at once
+        return {"error": current["stopped"], "stdout": ""}
     out = worker.BoundedText(SETTINGS["output_bytes"])
     try:
         with _as_the_worker(out):
             outputs = worker.run_program(module, steps, SETTINGS, ROOT)
         return {"outputs": outputs, "stdout": out.take()}
     except BaseException as exc:
-        return {"error": _describe(exc, SETTINGS["call_seconds"]), "stdout": out.take()}
+        failed = getattr(worker, "StepFailed", ())  # as the worker's main loop: which step raised, and what
+        step = exc.index if failed and isinstance(exc, failed) else None
+        error = {**_describe(exc.exc if step is not None else exc, SETTINGS["call_seconds"]), "step": step}
+        if error.get("kind") in ("timeout", "memory"):
+            current["stopped"] = error
+        return {"error": error, "stdout": out.take()}
 
 
-# ---- calls, as the graded tests describe them ------------------------------------------
+# ---- calls and judging, as the graded tests' `check` does them ----------------------------
 
-def encode(value):
-    """Inputs as the worker reads them: arrays by shape and numbers."""
-    if isinstance(value, np.ndarray):
-        return {"array": [list(value.shape), value.astype(np.float64).ravel().tolist()]}
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return value
-
-
-@dataclass
-class Calls:
-    """Steps for the worker on one instance, and how to show them to a student."""
-    steps: list
-    shown: str
-    outputs: list = field(default_factory=list)
-
-
-def function(name):
-    """A module function called with the inputs in order."""
-    def build(inputs):
-        args = ", ".join(inputs)
-        return Calls([{"call": name, "args": encode(list(inputs.values())), "out": True}],
-                     f"{name}({args})", [name])
-    return build
-
-
-def judge(title, plan, inputs, want, result, quantity, output=None):
-    """The student's result for one instance against `want`; raises Failure as the grader would."""
-    error = result.get("error")
-    if error:
-        raise Failure(dict(kind="error", title=title, call=plan.shown, inputs=inputs, error=error,
-                           stdout=result.get("stdout", ""), headline=error.get("message", "")))
-    outs = dict(zip(plan.outputs, result["outputs"]))
-    name = output or plan.outputs[0]
-    try:
-        got = readback(outs[name], want)
-    except (Unreadable, KeyError) as exc:
-        raise Failure(dict(kind="unreadable", title=title, call=plan.shown, inputs=inputs,
-                           headline=f"cannot read the returned value: {exc}", output=name,
-                           stdout=result.get("stdout", ""))) from None
-    with np.errstate(all="ignore"):
-        mismatch = compare(want, got, SETTINGS["rtol"], SETTINGS["atol"])
-    if mismatch:
-        raise Failure(dict(kind="mismatch", title=title, call=plan.shown, inputs=inputs, expected=want,
-                           got=got, mismatch=mismatch, quantity=quantity, instances=[(inputs, want, got)],
-                           stdout=result.get("stdout", ""), headline=mismatch.what))
-    return got
-
-
-def check(case, build, calls, expected, how, quantity=None, output=None):
+def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=()):
     """Like the graded tests' check, with `expected` computed from a definition, not a solution.
 
     case: a regime from support.strategies; build(draw, case) -> the inputs by name;
-    calls: the student function's name, or a builder inputs -> Calls;
-    expected(**inputs): the expected value (a dict when `output` names the one judged);
+    calls_: the student function's name, or a builder inputs -> Calls (e.g. `program(...)`);
+    expected(**inputs): the expected value, or a dict of named outputs that `output` picks
+    from (one name, or a list of names), as in the graded tests; `requires`, `accept`, `parts` too;
     how: a few words on where the expected value comes from, shown with a failure.
     """
-    calls = function(calls) if isinstance(calls, str) else calls
+    __tracebackhide__ = True  # a failure's traceback is not what a student reads: its message is
+    build_calls = calls.function(calls_) if isinstance(calls_, str) else calls_
     quantity = quantity or current.get("quantity", "")
     title = f"{case.describe()}; expected: {how}"
     for inputs in case.instances(build, int(SETTINGS["instances"])):
-        plan = calls(inputs)
-        want = expected(**inputs)
-        if output is not None:
-            want = want[output]
-        judge(title, plan, inputs, want, run(plan.steps), quantity, output=output)
+        plan = build_calls(inputs)
+        result = run(plan.steps)
+        full = None if result.get("error") else expected(**inputs)  # no answer: no expected value needed
+        _, _, failure = judge(title, plan, inputs, full, result, quantity, SETTINGS["rtol"], SETTINGS["atol"],
+                              output, requires, accept, parts)
+        if failure:
+            raise failure
 
 
 # ---- fixed cases: expected values the course's solution computed at build time ----------
@@ -261,32 +211,29 @@ def decode(value):
 
 def fixed_cases(test_name):
     """Runs the stored fixed cases of one public test; raises Failure at the first wrong one."""
+    __tracebackhide__ = True
     entry = TESTS.get(test_name, {})
     for c in entry.get("cases", []):
-        plan = Calls(c["steps"], c["call"], c["outputs"])
+        plan = calls.Calls(steps=c["steps"], shown=c["call"], outputs=c["outputs"],
+                           **{k: c[k] for k in ("labels", "texts") if c.get(k)})
         title = f"{c['title']}; expected: computed by the course's solution (a fixed case)"
-        judge(title, plan, decode(c["inputs"]), decode(c["expected"]), run(plan.steps),
-              c.get("quantity") or entry["quantity"], output=c.get("output"))
+        _, _, failure = judge(title, plan, decode(c["inputs"]), decode(c["expected"]), run(plan.steps),
+                              c.get("quantity") or entry["quantity"], SETTINGS["rtol"], SETTINGS["atol"],
+                              c.get("output"), c.get("requires", ()),
+                              ACCEPT[c["accept"]] if c.get("accept") else None, c.get("parts", ()))
+        if failure:
+            raise failure
+
+
+ACCEPT = {"squeezed": calls.squeezed}  # the graded tests' `accept` hooks, by name
 
 
 # ---- what a failure reads like: feedback.explain, as on Gradescope ----------------------
 
-def find_failure(exc, depth=0):
-    """Our Failure inside whatever Hypothesis raised (itself, a cause, or a group)."""
-    if exc is None or depth > 6:
-        return None
-    if isinstance(exc, Failure):
-        return exc
-    for inner in list(getattr(exc, "exceptions", ())) + [exc.__cause__, exc.__context__]:
-        found = find_failure(inner, depth + 1)
-        if found:
-            return found
-    return None
-
-
 def explain(failure, entry):
     """The markdown Gradescope shows for this failure, from the same feedback module."""
-    settings = types.SimpleNamespace(student_file=DATA.get("student_file", ""), show_student_output=True,
+    settings = types.SimpleNamespace(student_file=DATA.get("student_file", ""),
+                                     show_student_output=SETTINGS.get("show_student_output", True),
                                      rtol=SETTINGS["rtol"], atol=SETTINGS["atol"])
     info = {"quantity": entry.get("quantity", ""), "factor": entry.get("factor", "")}
     text, _ = feedback.explain(failure.report, info, [], None, settings)
