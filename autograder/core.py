@@ -7,6 +7,7 @@ crash each become a results.json that says what happened.
 import io
 import json
 import os
+import shutil
 import tempfile
 import time
 import traceback
@@ -71,6 +72,7 @@ def run_tests(a, submission, log, exclusive):
         testing._session = None
         if worker:
             worker.close()
+        shutil.rmtree(storage, ignore_errors=True)
     if code not in (0, 1) or not plugin.tests:
         raise RuntimeError(f"pytest ended with exit code {code} and {len(plugin.tests)} results")
     results = {"tests": sorted(plugin.tests, key=lambda t: [int(p) for p in t["number"].split(".")])}
