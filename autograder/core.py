@@ -64,10 +64,16 @@ def run_tests(a, submission, log, exclusive):
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
     testing._session = session
+    # Only the plugins grading needs: a plugin that happens to be installed (pytest-randomly
+    # reorders tests) must not change a grade.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with redirect_stdout(log), redirect_stderr(log):
-            code = pytest.main(["-q", "-p", "no:cacheprovider", "--noconftest", "-c", PYTEST_INI,
-                                "--rootdir", a.tests, "--import-mode=importlib", a.tests], plugins=[plugin])
+            code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "_hypothesis_pytestplugin",
+                                "-p", "no:unraisableexception", "-p", "no:threadexception",
+                                "--tb=native",  # pytest's long tracebacks parse every frame's source: unused here
+                                "--noconftest", "-c", PYTEST_INI, "--rootdir", a.tests,
+                                "--import-mode=importlib", a.tests], plugins=[plugin])
     finally:
         testing._session = None
         if worker:
