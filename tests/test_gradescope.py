@@ -2,7 +2,6 @@
 submission in ROOT/submission, run `AUTOGRADER_ROOT=ROOT bash ROOT/source/run_autograder`."""
 import os
 import subprocess
-import sys
 import zipfile
 
 import pytest

@@ -7,8 +7,6 @@ through the Gradescope path (build, unzip, run_autograder) when the tests run as
 Gradescope runs it, and always through `python -m autograder grade`.
 """
 import os
-import subprocess
-import sys
 import textwrap
 import uuid
 from concurrent.futures import ThreadPoolExecutor
