@@ -13,7 +13,7 @@ checked in one round trip to the worker (`Case.instances`).
 Values are multiples of 0.01 in ±[0.05, 2.00]: small enough to read in feedback,
 never exactly 0 (no relu kink, no entry that hides a missing factor).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as hs
@@ -60,7 +60,6 @@ class Case:
     widths: tuple = ()          # n^0, n^1, ..., n^L for a network
     activations: tuple = ()     # f^1..f^L
     loss: str = ""
-    options: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
         try:
