@@ -64,7 +64,7 @@ import yaml
 
 from . import config as configuration
 from .config import ROOT, ConfigError
-from .core import failed_run, write_results
+from .results import failed_run, write_results
 
 METADATA = "submission_metadata.yml"
 MANIFEST = ".batch.json"
@@ -724,7 +724,7 @@ def write_scores(out, subs, results):
 
 def summarize(a, subs, results):
     """Everything the two reports show, as plain data."""
-    from .feedback import FACTORS
+    from .judging.feedback import FACTORS
 
     ids = [s.id for s in subs if s.id in results]
     columns = test_columns(results)
@@ -833,7 +833,7 @@ def md_table(header, rows):
 
 def report_tables(data):
     """[(section title, intro, header, rows)] shared by report.md and report.html."""
-    from .feedback import FACTORS
+    from .judging.feedback import FACTORS
 
     st = data["stats"]
     most = max((n for _, n in data["bins"]), default=0) or 1

@@ -3,16 +3,19 @@
 Every mistake in a course's configuration is reported with the file, the key and what
 is wrong with it, never as a traceback: `ConfigError` carries that sentence.
 """
+import contextlib
 import difflib
 import fnmatch
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = os.path.join(ROOT, "assignments")
+ASSIGNMENT_MODULES = ("inputs",)  # what an assignment's tests (graded and public) may import from its folder
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 DEFAULT_LIMITS = {
@@ -60,6 +63,23 @@ class Assignment:
             if fnmatch.fnmatchcase(test_name, pattern):
                 found.update(settings)
         return found
+
+    @contextlib.contextmanager
+    def importable(self):
+        """The assignment's own modules (inputs.py) importable by its tests, for the length of the block.
+
+        Every assignment calls its input builders `inputs`: the one imported is this one's.
+        """
+        own = [name for name in ASSIGNMENT_MODULES if os.path.isfile(os.path.join(self.folder, name + ".py"))]
+        for name in own:
+            sys.modules.pop(name, None)
+        sys.path.insert(0, self.folder)
+        try:
+            yield
+        finally:
+            sys.path.remove(self.folder)
+            for name in own:
+                sys.modules.pop(name, None)
 
     def load_reference(self):
         spec = importlib.util.spec_from_file_location(f"reference.{self.name}", self.reference)

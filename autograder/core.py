@@ -5,7 +5,6 @@ format: a broken configuration, a missing file, a student's crash or the grader'
 crash each become a results.json that says what happened.
 """
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -15,6 +14,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 from . import config as configuration
 from .config import ConfigError
+from .results import failed_run, summary, test_order, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTEST_INI = os.path.join(HERE, "pytest-grading.ini")
@@ -48,44 +48,42 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
 def run_tests(a, submission, log, exclusive):
     import pytest  # imported here: grading configuration errors should not wait for pytest
 
-    from .feedback import load_catalogue
-    from .plugin import GradingPlugin
-    from .sandbox import Worker
-    from .testing import Session
-    from . import testing
+    from .judging.diagnose import load_catalogue
+    from .plugin import Grading, GradingPlugin
+    from .sandbox.boundary import Worker
+    from .session import GradingSession
 
     student_file, problem = locate(submission, a)
     worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
                     a.forbidden_imports, exclusive) if student_file else None
-    session = Session(a, worker)
+    session = GradingSession(a, worker)
     if problem:
         session.import_report = {"import_error": {"kind": "missing", "message": problem}}
-    plugin = GradingPlugin(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
-    testing._session = session
     # Only the plugins grading needs: a plugin that happens to be installed (pytest-randomly
     # reorders tests) must not change a grade.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        with redirect_stdout(log), redirect_stderr(log):
+        with redirect_stdout(log), redirect_stderr(log), a.importable():
             code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "_hypothesis_pytestplugin",
                                 "-p", "no:unraisableexception", "-p", "no:threadexception",
                                 "--tb=native",  # pytest's long tracebacks parse every frame's source: unused here
                                 "--noconftest", "-c", PYTEST_INI, "--rootdir", a.tests,
-                                "--import-mode=importlib", a.tests], plugins=[plugin])
+                                "--import-mode=importlib", a.tests], plugins=[GradingPlugin(grading)])
     finally:
-        testing._session = None
         if worker:
             worker.close()
         shutil.rmtree(storage, ignore_errors=True)
-    if code not in (0, 1) or not plugin.tests:
-        raise RuntimeError(f"pytest ended with exit code {code} and {len(plugin.tests)} results")
-    results = {"tests": sorted(plugin.tests, key=lambda t: [int(p) for p in t["number"].split(".")])}
-    results["score"] = round(sum(t["score"] for t in results["tests"]), 6)
-    results["output"] = summary(a, results["tests"], session, problem)
-    if plugin.internal_errors:
-        log.write("\n".join(["Internal errors in tests:"] + plugin.internal_errors))
+    if code not in (0, 1) or not grading.tests:
+        raise RuntimeError(f"pytest ended with exit code {code} and {len(grading.tests)} results")
+    tests = sorted(grading.tests, key=test_order)
+    report = session.import_report or {}
+    results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
+               "output": summary(a, tests, report.get("import_error"), problem)}
+    if grading.internal_errors:
+        log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors))
     return results
 
 
@@ -109,35 +107,3 @@ def locate(submission, a):
         return None, f"Your submission has no file named {a.student_file}{hint}. Upload {a.student_file}."
     shown = ", ".join(os.path.relpath(f, submission) for f in shallowest)
     return None, f"Your submission has more than one {a.student_file} ({shown}); upload exactly one."
-
-
-def summary(a, tests, session, problem):
-    earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
-    lines = [f"{a.title}: {earned:g} / {possible:g} points."]
-    report = session.import_report or {}
-    if problem:
-        lines.append(problem)
-    elif report.get("import_error"):
-        lines.append(f"Your {a.student_file} could not be imported: {report['import_error'].get('message')}")
-    failed = [t for t in tests if t["status"] == "failed"]
-    if failed and not problem and not report.get("import_error"):
-        factors = sorted({t["extra_data"]["factor"] for t in failed})
-        lines.append("Tests failed in: " + ", ".join(factors) + ". Each failed test below names the "
-                     "factor, shows the smallest example that fails, and, where it can, the likely mistake.")
-    return "\n\n".join(lines)
-
-
-def failed_run(message, kind):
-    return {"score": 0.0, "output": message, "tests": [], "extra_data": {"error": kind}}
-
-
-def write_results(results, path):
-    """Atomically replaces whatever is at `path` (a file a submission wrote there included)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)

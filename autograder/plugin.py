@@ -1,84 +1,103 @@
 """The pytest plugin: small hooks, each with one job, that turn graded tests into Gradescope results.
 
+Its state is one `Grading` record on pytest's `config.stash` (core.py makes it and reads
+the results back from it):
+
 - `pytest_configure`: Hypothesis settings from assignment.yaml (deterministic, no database).
 - `pytest_collection_modifyitems`: points, visibility, number and seed on each test,
   with gradescope-utils' decorators, from assignment.yaml.
 - `pytest_runtest_setup`: tells the session which test runs (for its limits).
+- `pytest_runtest_call`: puts the session in the slot `check` reads.
 - `pytest_runtest_makereport`: one Gradescope test result per graded test.
-The results themselves are written by `core.write_results`, the only results writer.
+The results themselves are written by `results.write_results`, the only results writer.
 """
+from dataclasses import dataclass, field
+
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, visibility, weight
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import seed, settings
 
-from . import feedback
-from .calls import Failure, find_failure
+from . import results, strategies
+from .judging import feedback
+from .judging.diagnose import diagnose
+from .judging.judge import Failure, FailureReport, find_failure
+from .testing import graded_info, using
+
+
+@dataclass
+class Grading:
+    """One pytest session's grading: its inputs, and the test results it produced."""
+    assignment: object
+    session: object             # session.GradingSession
+    catalogue: list
+    reference: object
+    tests: list = field(default_factory=list)            # Gradescope test entries, in run order
+    internal_errors: list = field(default_factory=list)  # staff-only: a test that broke the grader
+
+
+GRADING = pytest.StashKey[Grading]()
 
 
 class GradingPlugin:
-    def __init__(self, assignment, session, catalogue, reference):
-        self.assignment, self.session = assignment, session
-        self.catalogue, self.reference = catalogue, reference
-        self.tests = []
-        self.internal_errors = []
+    def __init__(self, grading):
+        self.grading = grading
 
     def pytest_configure(self, config):
-        settings.register_profile(
-            "grading", max_examples=self.assignment.examples, database=None, deadline=None,
-            derandomize=False, print_blob=False, report_multiple_bugs=False,
-            suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate, Phase.shrink))
+        config.stash[GRADING] = self.grading
+        settings.register_profile("grading", strategies.profile(self.grading.assignment.examples))
         settings.load_profile("grading")
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        a = config.stash[GRADING].assignment
         for index, item in enumerate(items, start=1):
-            chosen = self.assignment.test_settings(item.name)
+            chosen = a.test_settings(item.name)
             test = item.obj
             weight(chosen["points"])(test)
             visibility(chosen["visibility"])(test)
             if not hasattr(test, "__number__"):
                 number(index)(test)
-            seed(self.assignment.seed)(test)  # every student, every regrade: the same examples
+            seed(a.seed)(test)  # every student, every regrade: the same examples
 
     def pytest_runtest_setup(self, item):
-        self.session.begin(item.nodeid, getattr(item.obj, "__graded__", None))
-        broken = self.session.ensure_started().get("import_error")
+        session = item.config.stash[GRADING].session
+        session.begin(item.nodeid, graded_info(item.obj, item.name))
+        broken = session.ensure_started().get("import_error")
         if broken:  # every example would fail the same way: say so without running any
-            raise Failure(dict(kind="error", title="", call="", inputs={}, headline=broken.get("message", ""),
-                               error={**broken, "during_import": True}))
+            raise Failure(FailureReport("error", "", "", {}, broken.get("message", ""),
+                                        error={**broken, "during_import": True}))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        with using(item.config.stash[GRADING].session):
+            yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
+        report = (yield).get_result()
         if report.when == "call" or (report.when == "setup" and report.failed):
-            self.tests.append(self.result(item, call, report))
+            grading = item.config.stash[GRADING]
+            grading.tests.append(result(grading, item, call, report))
 
-    # -- one Gradescope test result ---------------------------------------------------
 
-    def result(self, item, call, report):
-        test = item.obj
-        info = getattr(test, "__graded__", {"quantity": item.name, "factor": "", "regime": ""})
-        points = float(test.__weight__)
-        entry = {
-            "name": f"{info['quantity']} — {info['regime']}" if info["regime"] else item.name,
-            "number": str(test.__number__), "max_score": points,
-            "tags": list(getattr(test, "__tags__", ())), "visibility": test.__visibility__,
-            "output_format": "md",
-            "extra_data": {"test": item.name, "quantity": info["quantity"], "factor": info["factor"]},
-        }
-        if report.passed:
-            n = self.assignment.examples * self.assignment.instances
-            return {**entry, "score": points, "status": "passed",
-                    "output": f"Correct on every example checked (up to {n})."}
-        failure = find_failure(call.excinfo.value if call.excinfo else None)
-        if failure is None:
-            self.internal_errors.append(f"{item.name}: {report.longreprtext[-3000:]}")
-            text = ("This test could not be run because of a problem in the autograder itself, "
-                    "not in your code. Course staff can see the details.")
-            return {**entry, "score": 0.0, "status": "failed", "output": text,
-                    "extra_data": {**entry["extra_data"], "error": "grader"}}
-        text, diagnosis = feedback.explain(failure.report, info, self.catalogue, self.reference,
-                                           self.assignment)
-        extra = {**entry["extra_data"], "diagnosis": diagnosis,
-                 "error": failure.report.get("error", {}).get("kind")}
-        return {**entry, "score": 0.0, "status": "failed", "output": text, "extra_data": extra}
+def result(grading, item, call, report):
+    """One Gradescope test result."""
+    a, test = grading.assignment, item.obj
+    info = graded_info(test, item.name)
+    entry = results.test_entry(info.name(), test.__number__, float(test.__weight__),
+                               getattr(test, "__tags__", ()), test.__visibility__,
+                               {"test": item.name, "quantity": info.quantity, "factor": info.factor})
+    if report.passed:
+        return results.passed(entry, a.examples * a.instances)
+    failure = find_failure(call.excinfo.value if call.excinfo else None)
+    if failure is None:
+        grading.internal_errors.append(f"{item.name}: {report.longreprtext[-3000:]}")
+        return results.failed(entry, "This test could not be run because of a problem in the autograder "
+                                     "itself, not in your code. Course staff can see the details.", error="grader")
+    r = failure.report
+    found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference, a.rtol, a.atol)
+             if r.kind == "mismatch" else None)
+    text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
+                            show_output=a.show_student_output, diagnosis=found,
+                            catalogued=bool(grading.catalogue))
+    return results.failed(entry, text, diagnosis=found.id if found else None,
+                          error=(r.error or {}).get("kind"))

@@ -1,10 +1,12 @@
 """The public tests' runtime: what a student's public tests use to call their code and judge it.
 
-The handout ships this file as tests/support/public.py, beside copies of the engine's
-calls.py, feedback.py, strategies.py and worker.py, made when the handout is built. It needs numpy, pytest and Hypothesis, nothing else. Student code runs in the test process (a student
-runs their own code), but through the worker's own `run_program`, `plain` and `describe`, and
-every verdict and message comes from feedback.py: a failed public test reads as the Gradescope
-test of the same name reads.
+What public tests import, as graded tests import `testing`. The handout ships this file as
+tests/support/public.py, beside copies, made when the handout is built, of the engine's
+modules it uses (judging/, sandbox/runner.py, strategies.py), in the engine's own layout.
+It needs numpy, pytest and Hypothesis, nothing else. Student code runs in the test process
+(a student runs their own code), but through the worker's own `Runner`, and every verdict
+and message comes from the one judge and feedback module: a failed public test reads as
+the Gradescope test of the same name reads.
 
 A public test judges one quantity against an expected value it can compute without a
 solution, from the definition of what that quantity is the derivative of:
@@ -18,21 +20,17 @@ and, once its own checks pass, the test's fixed cases: inputs with expected valu
 course's solution computed when the handout was built (support/cases.json).
 """
 import contextlib
-import importlib.util
 import json
 import os
-import signal
 import sys
-import threading
-import traceback
-import types
+
 import numpy as np
 
-from . import calls, feedback, worker  # in the handout: the package `support`, copies of the engine's
-from .calls import Failure, find_failure, judge  # noqa: F401 (Failure and find_failure: for conftest.py)
-
-if getattr(worker, "np", np) is None:  # the worker imports numpy in its main(), which never runs here
-    worker.np = np
+from .judging import feedback, protocol
+from .judging.feedback import first_line  # noqa: F401 (for conftest.py)
+from .judging.judge import Failure, JudgeOptions, find_failure, judge, squeezed  # noqa: F401 (for conftest.py)
+from .judging.programs import Calls, function
+from .sandbox.runner import BoundedText, Runner, hit_a_wall
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))  # the handout folder: tests/support/public.py
@@ -52,6 +50,7 @@ SETTINGS = {"rtol": 1e-4, "atol": 1e-6, "examples": 10, "instances": 3, "call_se
             "import_seconds": 10.0, "output_bytes": 4096, "forbidden_imports": [], **DATA["settings"]}
 TESTS = DATA["tests"]   # test function name -> {name, quantity, factor, regime, points, cases}
 current = {}            # the running test's entry of TESTS (set by conftest.py)
+ACCEPT = {"squeezed": squeezed}  # the graded tests' `accept` hooks, by name
 
 
 def public(name):
@@ -72,102 +71,63 @@ def public(name):
 _student = {}
 
 
-def _module_name():
-    return os.path.splitext(DATA.get("student_file", "student.py"))[0]
-
-
 def student_file():
     return os.path.join(ROOT, DATA.get("student_file", "student.py"))
 
 
 @contextlib.contextmanager
-def _as_the_worker(out):
-    """Student code runs under the worker's rules: its output kept, its time limited, a course's banned imports refused."""
-    forbid = worker.Forbid(SETTINGS["forbidden_imports"])
-    timer = (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
-             and threading.current_thread() is threading.main_thread())
-    if not timer:  # Windows (or not the main thread): no interval timer, so no time limit either
-        worker.signal = types.SimpleNamespace(setitimer=lambda *args: None, ITIMER_REAL=0)
-    old = signal.signal(signal.SIGALRM, worker.on_alarm) if timer else None
-    sys.meta_path.insert(0, forbid)
+def _under_the_workers_rules(runner, out):
+    """Student code runs as in the worker: its output kept, its time limited, a course's banned imports refused."""
+    runner.timer.install()
+    sys.meta_path.insert(0, runner.forbid)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             yield
     finally:
-        sys.meta_path.remove(forbid)
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
-        else:
-            worker.signal = signal
-
-
-def _describe(exc, seconds):
-    if isinstance(exc, KeyboardInterrupt):
-        raise exc
-    error = worker.describe(exc, ROOT, {**SETTINGS, "call_seconds": seconds,
-                                        "memory_mb": SETTINGS.get("memory_mb", 512)})
-    if "traceback" in error:  # the student's own frames: not this runtime's, not the tests'
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if os.path.abspath(f.filename).startswith(ROOT)
-                  and not os.path.abspath(f.filename).startswith(os.path.join(ROOT, "tests") + os.sep)]
-        error["traceback"] = "\n".join(
-            f'  File "{os.path.basename(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}'
-            for f in frames[-5:])
-    return error
+        sys.meta_path.remove(runner.forbid)
+        runner.timer.uninstall()
 
 
 def student():
-    """The student's module (imported once), or a Failure that says why it cannot be imported."""
-    if "module" not in _student:
-        out = worker.BoundedText(SETTINGS["output_bytes"])
+    """The Runner of the student's module (imported once); its import_error says why it could not be imported."""
+    if "runner" not in _student:
         path = student_file()
+        name = os.path.splitext(os.path.basename(path))[0]
+        runner = Runner(path, name, SETTINGS, hidden=os.path.join(ROOT, "tests"), passes=(KeyboardInterrupt,))
+        out = BoundedText(SETTINGS["output_bytes"])
         if not os.path.isfile(path):
-            _student.update(module=None, stdout="", error={
-                "kind": "missing", "message": f"There is no {os.path.basename(path)} in {ROOT}: "
-                                              f"the public tests test the file beside the tests folder"})
-            return None
-        try:
+            runner.import_error = {"kind": "missing", "message": f"There is no {os.path.basename(path)} in {ROOT}: "
+                                                                 f"the public tests test the file beside the tests folder"}
+        else:
             if ROOT not in sys.path:
                 sys.path.append(ROOT)  # the student's own helper modules, behind the real numpy
-            with _as_the_worker(out):
-                worker.signal.setitimer(worker.signal.ITIMER_REAL, SETTINGS["import_seconds"])
-                try:
-                    spec = importlib.util.spec_from_file_location(_module_name(), path)
-                    module = importlib.util.module_from_spec(spec)
-                    sys.modules[_module_name()] = module
-                    spec.loader.exec_module(module)
-                finally:
-                    worker.signal.setitimer(worker.signal.ITIMER_REAL, 0)
-            _student.update(module=module, error=None)
-        except BaseException as exc:  # a student's import may raise anything, even SystemExit
-            _student.update(module=None, error=_describe(exc, SETTINGS["import_seconds"]))
-        _student["stdout"] = out.take()
-    return _student["module"]
+            with _under_the_workers_rules(runner, out):
+                runner.load()
+        _student.update(runner=runner, stdout=out.take())
+    return _student["runner"]
 
 
 def run(steps):
     """One program of steps (the worker's format) on the student's module: {"outputs", "stdout"} or {"error"}."""
-    module = student()
-    if module is None:
-        return {"error": {**_student["error"], "during_import": True}, "stdout": _student["stdout"]}
+    runner = student()
+    if runner.import_error:
+        return {"error": {**runner.import_error, "during_import": True}, "stdout": _student["stdout"]}
     if current.get("stopped"):  # as on Gradescope: after a test hits a limit, its later calls fail at once
         return {"error": current["stopped"], "stdout": ""}
-    out = worker.BoundedText(SETTINGS["output_bytes"])
-    try:
-        with _as_the_worker(out):
-            outputs = worker.run_program(module, steps, SETTINGS, ROOT)
-        return {"outputs": outputs, "stdout": out.take()}
-    except BaseException as exc:
-        failed = getattr(worker, "StepFailed", ())  # as the worker's main loop: which step raised, and what
-        step = exc.index if failed and isinstance(exc, failed) else None
-        error = {**_describe(exc.exc if step is not None else exc, SETTINGS["call_seconds"]), "step": step}
-        if error.get("kind") in ("timeout", "memory"):
-            current["stopped"] = error
-        return {"error": error, "stdout": out.take()}
+    out = BoundedText(SETTINGS["output_bytes"])
+    with _under_the_workers_rules(runner, out):
+        result = runner.run(steps, out)
+    if hit_a_wall(result):
+        current["stopped"] = result["error"]
+    return result
 
 
 # ---- calls and judging, as the graded tests' `check` does them ----------------------------
+
+def options(quantity, output=None, requires=(), accept=None, parts=()):
+    return JudgeOptions.of(quantity or current.get("quantity", ""), SETTINGS["rtol"], SETTINGS["atol"],
+                           output, requires, accept, parts)
+
 
 def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=()):
     """Like the graded tests' check, with `expected` computed from a definition, not a solution.
@@ -179,34 +139,30 @@ def check(case, build, calls_, expected, how, quantity=None, output=None, requir
     how: a few words on where the expected value comes from, shown with a failure.
     """
     __tracebackhide__ = True  # a failure's traceback is not what a student reads: its message is
-    build_calls = calls.function(calls_) if isinstance(calls_, str) else calls_
-    quantity = quantity or current.get("quantity", "")
+    build_calls = function(calls_) if isinstance(calls_, str) else calls_
+    judging = options(quantity, output, requires, accept, parts)
     title = f"{case.describe()}; expected: {how}"
     for inputs in case.instances(build, int(SETTINGS["instances"])):
         plan = build_calls(inputs)
         result = run(plan.steps)
         full = None if result.get("error") else expected(**inputs)  # no answer: no expected value needed
-        _, _, failure = judge(title, plan, inputs, full, result, quantity, SETTINGS["rtol"], SETTINGS["atol"],
-                              output, requires, accept, parts)
+        failure = judge(title, plan, inputs, full, result, judging).failure
         if failure:
             raise failure
 
 
 # ---- fixed cases: expected values the course's solution computed at build time ----------
 
-def decode(value):
-    """cases.json's tagged values back as arrays, tuples, lists, dicts and numbers."""
-    if isinstance(value, dict):
-        if "array" in value:
-            shape, flat = value["array"]
-            return np.array(flat, dtype=np.float64).reshape(shape)
-        if "tuple" in value:
-            return tuple(decode(v) for v in value["tuple"])
-        if "list" in value:
-            return [decode(v) for v in value["list"]]
-        if "dict" in value:
-            return {k: decode(v) for k, v in value["dict"].items()}
-    return value
+def plan_of(case):
+    """A stored fixed case's Calls."""
+    return Calls(steps=case["steps"], shown=case["call"], outputs=case["outputs"],
+                 **{k: case[k] for k in ("labels", "texts") if case.get(k)})
+
+
+def options_of(case, quantity):
+    """A stored fixed case's JudgeOptions."""
+    return options(case.get("quantity") or quantity, case.get("output"), case.get("requires", ()),
+                   ACCEPT[case["accept"]] if case.get("accept") else None, case.get("parts", ()))
 
 
 def fixed_cases(test_name):
@@ -214,36 +170,21 @@ def fixed_cases(test_name):
     __tracebackhide__ = True
     entry = TESTS.get(test_name, {})
     for c in entry.get("cases", []):
-        plan = calls.Calls(steps=c["steps"], shown=c["call"], outputs=c["outputs"],
-                           **{k: c[k] for k in ("labels", "texts") if c.get(k)})
+        plan = plan_of(c)
         title = f"{c['title']}; expected: computed by the course's solution (a fixed case)"
-        _, _, failure = judge(title, plan, decode(c["inputs"]), decode(c["expected"]), run(plan.steps),
-                              c.get("quantity") or entry["quantity"], SETTINGS["rtol"], SETTINGS["atol"],
-                              c.get("output"), c.get("requires", ()),
-                              ACCEPT[c["accept"]] if c.get("accept") else None, c.get("parts", ()))
+        failure = judge(title, plan, protocol.untag(c["inputs"]), protocol.untag(c["expected"]), run(plan.steps),
+                        options_of(c, entry["quantity"])).failure
         if failure:
             raise failure
-
-
-ACCEPT = {"squeezed": calls.squeezed}  # the graded tests' `accept` hooks, by name
 
 
 # ---- what a failure reads like: feedback.explain, as on Gradescope ----------------------
 
 def explain(failure, entry):
     """The markdown Gradescope shows for this failure, from the same feedback module."""
-    settings = types.SimpleNamespace(student_file=DATA.get("student_file", ""),
-                                     show_student_output=SETTINGS.get("show_student_output", True),
-                                     rtol=SETTINGS["rtol"], atol=SETTINGS["atol"])
-    info = {"quantity": entry.get("quantity", ""), "factor": entry.get("factor", "")}
-    text, _ = feedback.explain(failure.report, info, [], None, settings)
-    return text
-
-
-def first_line(text):
-    """The line a summary shows: the first one after the heading, without markdown's stars."""
-    return next((line for line in text.splitlines()
-                 if line.strip() and not line.startswith("This test checks")), "").replace("**", "")
+    return feedback.explain(failure.report, entry.get("quantity", ""), entry.get("factor", ""),
+                            student_file=DATA.get("student_file", ""),
+                            show_output=SETTINGS.get("show_student_output", True))
 
 
 # ---- central differences (CS231n's gradient check) --------------------------------------

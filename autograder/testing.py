@@ -1,26 +1,41 @@
 """What graded tests import: `graded` to label a test, `check` to run one regime through the student's code.
 
 A graded test is a Hypothesis property over regimes (see `strategies`). For each regime,
-`check` builds k instances, asks the worker to run the student's code on all of them in
-one round trip, compares every answer with the reference, and raises `Failure` with
-everything needed to explain the first wrong one. The plugin turns the Failure that
-Hypothesis shrank into the student's feedback.
+`check` hands the session that runs the test a `Check`: the regime, how to build k
+instances, the student's calls, the reference and how to judge. The grading session
+(`session.GradingSession`) runs it in the worker and judges every answer; the handout
+build's session records it instead. The plugin puts the session in the slot for the
+length of each test call (`using`).
 """
-import time
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import Callable
 
 from gradescope_utils.autograder_utils.decorators import tags
 
-from .calls import Failure, function, judge, program, squeezed  # noqa: F401 (what graded tests import)
-from .feedback import FACTORS
-from .sandbox import WorkerError
+from .judging.feedback import FACTORS
+from .judging.judge import Failure, squeezed  # noqa: F401 (what graded tests import)
+from .judging.programs import function, program  # noqa: F401 (what graded tests import)
 
-_session = None  # the student being graded; set by the plugin for the length of a pytest session
+_slot = contextvars.ContextVar("autograder_session")  # the session running the current test call
 
 
-def session():
-    if _session is None:
-        raise RuntimeError("graded tests run only under the autograder's plugin (python -m autograder grade)")
-    return _session
+@dataclass(frozen=True)
+class Graded:
+    """What a graded test grades: the student's quantity, the factor of the chain, the regime."""
+    quantity: str
+    factor: str
+    regime: str
+
+    def name(self):
+        """The test's name on Gradescope: `link_term — W^ℓ with m ≠ n`."""
+        return f"{self.quantity} — {self.regime}" if self.regime else self.quantity
+
+
+def graded_info(test, function_name):
+    """The Graded label of a test function (an unlabelled one grades its own name)."""
+    return getattr(test, "__graded__", None) or Graded(function_name, "", "")
 
 
 def graded(quantity, factor, regime):
@@ -34,9 +49,24 @@ def graded(quantity, factor, regime):
 
     def label(test):
         test = tags(quantity.split(":")[0], factor, *([quantity] if ":" in quantity else []))(test)
-        test.__graded__ = {"quantity": quantity, "factor": factor, "regime": regime}
+        test.__graded__ = Graded(quantity, factor, regime)
         return test
     return label
+
+
+@dataclass(frozen=True)
+class Check:
+    """One regime of a graded test, as `check` was called.
+
+    build(draw, case) -> the inputs by name; calls: inputs -> programs.Calls; expected: the
+    reference, called with the inputs by name; options: check()'s judging keywords
+    (quantity, output, requires, accept, parts), completed by the session.
+    """
+    case: object
+    build: Callable
+    calls: Callable
+    expected: Callable
+    options: dict
 
 
 def check(case, build, calls, expected, quantity=None, output=None, requires=(), accept=None, parts=()):
@@ -46,69 +76,26 @@ def check(case, build, calls, expected, quantity=None, output=None, requires=(),
     or a builder inputs -> Calls (e.g. `program(...)`). expected: the reference, called with
     the inputs by name; it returns the expected value (or a dict of named outputs, with
     `output` naming the one this test judges, or a list of them). `requires`, `accept` and
-    `parts`: see `calls.judge`.
+    `parts`: see `judging.judge.JudgeOptions`.
     """
-    s = session()
-    build_calls = function(calls) if isinstance(calls, str) else calls
-    quantity = quantity or s.current["quantity"]
-    inputs = case.instances(build, s.config.instances)
-    plans = [build_calls(i) for i in inputs]
-    results = s.run([p.steps for p in plans])
-    title = case.describe()
-    verdicts = [judge(title, plan, i, None if r.get("error") else expected(**i), r, quantity,
-                      s.config.rtol, s.config.atol, output, requires, accept, parts)
-                for i, plan, r in zip(inputs, plans, results)]
-    failure = next((f for _, _, f in verdicts if f), None)
-    if failure:  # diagnosis looks at every instance of the regime, not only the first wrong one
-        failure.report["instances"] = [(i, want, got) for i, (want, got, _) in zip(inputs, verdicts)]
-        raise failure
+    __tracebackhide__ = True
+    options = dict(quantity=quantity, output=output, requires=requires, accept=accept, parts=parts)
+    current().check(Check(case, build, function(calls) if isinstance(calls, str) else calls, expected, options))
 
 
-class Session:
-    """One submission under grading: its worker, its budget, and what earlier calls taught us."""
+def current():
+    try:
+        return _slot.get()
+    except LookupError:
+        raise RuntimeError("graded tests run only under the autograder's plugin "
+                           "(python -m autograder grade)") from None
 
-    def __init__(self, config, worker):
-        self.config, self.worker = config, worker
-        self.started = time.monotonic()
-        self.current = {}
-        self.import_report = None
-        self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
 
-    def begin(self, test_id, graded_info):
-        self.test_id, self.current = test_id, graded_info or {}
-
-    def run(self, programs):
-        limit_hit = self.stopped.get(self.test_id)
-        if limit_hit:
-            return [{"error": limit_hit}] * len(programs)
-        if time.monotonic() - self.started > self.config.limits["submission_seconds"]:
-            return [{"error": {"kind": "budget", "message":
-                     f"not run: grading this submission used up its time budget of "
-                     f"{self.config.limits['submission_seconds']:g} s"}}] * len(programs)
-        report = self.ensure_started()
-        if report.get("import_error"):
-            return [{"error": {**report["import_error"], "during_import": True}}] * len(programs)
-        try:
-            results = self.worker.run(programs)
-        except WorkerError as exc:
-            error = {"kind": exc.kind, "message": exc.message}
-            self.stopped[self.test_id] = error
-            return [{"error": error}] * len(programs)
-        for r in results:
-            if r.get("error", {}).get("kind") in ("timeout", "memory"):
-                self.stopped[self.test_id] = r["error"]
-        missing = [{"error": {"kind": "skipped", "message": "not run: an earlier call hit a limit"}}]
-        return results + missing * (len(programs) - len(results))
-
-    def ensure_started(self):
-        if self.worker is None:  # no student file: import_report says why
-            return self.import_report
-        if self.import_report is not None and self.worker.proc is not None:
-            return self.import_report
-        if self.import_report and self.import_report.get("import_error"):
-            return self.import_report  # a broken import stays broken: do not pay for it again
-        try:
-            self.import_report = self.worker.start()
-        except WorkerError as exc:
-            self.import_report = {"import_error": {"kind": exc.kind, "message": exc.message}}
-        return self.import_report
+@contextlib.contextmanager
+def using(session):
+    """Puts `session` in the slot that `check` reads, for the length of the block."""
+    token = _slot.set(session)
+    try:
+        yield session
+    finally:
+        _slot.reset(token)

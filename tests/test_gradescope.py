@@ -12,7 +12,7 @@ from conftest import ROOT, SUBMISSIONS, failed, run_gradescope, validate, write_
 def test_the_zip_has_the_entry_points_at_its_root_and_no_other_assignment(autograder_zip):
     names = zipfile.ZipFile(autograder_zip).namelist()
     assert "setup.sh" in names and "run_autograder" in names and "ASSIGNMENT" in names
-    assert "reference/backprop.py" in names and "autograder/worker.py" in names
+    assert "reference/backprop.py" in names and "autograder/sandbox/worker.py" in names
     assert not any(n.startswith("tests/") for n in names)
     assert not any(n.startswith("assignments/") and not n.startswith("assignments/backprop/") for n in names)
 

@@ -18,6 +18,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as hs
 
+from inputs import (ACTIVATIONS, W_inputs, a_prev_inputs, column_z, dL_da_prev_inputs, dL_dW0_inputs, nll_inputs,
+                    dL_dW_inputs, dL_dz_inputs, network_inputs, pre_activation, square_loss_inputs,
+                    two_neuron_inputs, z_inputs)
 from support.public import check, derivative, gradient, jacobian, point, public
 from support.strategies import ELEMENTWISE, batches, case, dims, networks, rectangular, square
 
@@ -25,25 +28,15 @@ ONE = hs.just(1)
 
 
 # ---- the forward computations, as backprop.py's docstrings define them ----------------
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
+# (the activations, z = Wᵀa + W0 and the forward pass come with the inputs, in inputs.py)
 
 def softmax(z):  # one column
     e = np.exp(z - np.max(z))
     return e / e.sum()
 
 
-ACTIVATIONS = {"linear": lambda z: z, "sigmoid": sigmoid, "tanh": np.tanh,
-               "relu": lambda z: np.where(z > 0, z, 0.0)}
 LOSSES = {"square": lambda a, y: ((a - y) ** 2).sum(),      # L = Σ (a − y)²
           "nll": lambda a, y: -(y * np.log(a)).sum()}        # L = −Σ y log a
-
-
-def pre_activation(W, W0, a):
-    """z = Wᵀa + W0: the layer's linear part."""
-    return W.T @ a + W0
 
 
 def network_loss(x, y, Ws, W0s, activations, loss):
@@ -52,81 +45,6 @@ def network_loss(x, y, Ws, W0s, activations, loss):
     for W, W0, f in zip(Ws, W0s, activations):
         a = ACTIVATIONS[f](pre_activation(W, W0, a))
     return LOSSES[loss](a, y)
-
-
-def pre_activations(x, Ws, W0s, activations):
-    zs, a = [], x
-    for W, W0, f in zip(Ws, W0s, activations):
-        zs.append(pre_activation(W, W0, a))
-        a = ACTIVATIONS[f](zs[-1])
-    return zs
-
-
-# ---- inputs, as the contract names them (the same regimes as on Gradescope) -----------
-
-def square_loss_inputs(draw, c):
-    return dict(a=draw.values(c.n, c.b), y=draw.values(c.n, c.b))
-
-
-def nll_inputs(draw, c):
-    return dict(a=draw.probabilities(c.n, c.b), y=draw.one_hot(c.n, c.b))
-
-
-def z_inputs(draw, c):
-    return dict(z=draw.values(c.n, c.b))
-
-
-def column_z(draw, c):
-    return dict(z=draw.values(c.n, 1))
-
-
-def W_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n))
-
-
-def a_prev_inputs(draw, c):
-    return dict(a_prev=draw.values(c.m, c.b))
-
-
-def dL_dz_inputs(draw, c):
-    return dict(dL_da=draw.values(c.n, c.b), da_dz=draw.positive(c.n, c.b))
-
-
-def dL_dW_inputs(draw, c):
-    return dict(a_prev=draw.values(c.m, c.b), dL_dz=draw.values(c.n, c.b))
-
-
-def dL_dW0_inputs(draw, c):
-    return dict(dL_dz=draw.values(c.n, c.b))
-
-
-def dL_da_prev_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n), dL_dz=draw.values(c.n, c.b))
-
-
-def network_inputs(draw, c):
-    """x, y, Ws, W0s; redrawn while a relu input sits near its kink at 0 (differences would straddle it)."""
-    for _ in range(50):
-        x = draw.values(c.widths[0], c.b)
-        Ws, W0s = draw.weights(c.widths)
-        zs = pre_activations(x, Ws, W0s, c.activations)
-        if all(abs(z).min() > 0.01 for z, f in zip(zs, c.activations) if f == "relu"):
-            break
-    return dict(x=x, y=draw.targets(c.loss, c.widths[-1], c.b), Ws=Ws, W0s=W0s,
-                activations=list(c.activations), loss=c.loss)
-
-
-def two_neuron_inputs(draw, c):
-    """The notes' two-neuron network: x, w1 (m, 1); w01, w2, w02, y (1, 1)."""
-    for _ in range(50):
-        x, w1, w01, w2, w02 = (draw.values(c.m, 1), draw.values(c.m, 1), draw.values(1, 1),
-                               draw.values(1, 1), draw.values(1, 1))
-        z1 = pre_activation(w1, w01, x)
-        z2 = pre_activation(w2, w02, ACTIVATIONS[c.f1](z1))
-        if min(abs(z1.item()), abs(z2.item())) > 0.01:
-            break
-    y = draw.one_hot(1, 1) if c.loss == "nll" else draw.values(1, 1)
-    return dict(x=x, y=y, w1=w1, w01=w01, w2=w2, w02=w02, f1=c.f1, f2=c.f2, loss=c.loss)
 
 
 # ---- expected values, by central differences -----------------------------------------

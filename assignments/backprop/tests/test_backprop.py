@@ -11,83 +11,12 @@ from hypothesis import strategies as hs
 
 from autograder.strategies import batches, case, dims, networks, rectangular, square, ELEMENTWISE
 from autograder.testing import check, graded
+from inputs import (W_inputs, a_prev_inputs, column_z, dL_da_prev_inputs, dL_dW0_inputs, dL_dW_inputs,
+                    dL_dz_inputs, forward_inputs, network_inputs, nll_inputs, square_loss_inputs,
+                    two_neuron_inputs, z_inputs)
 from reference import backprop as ref
 
 ONE = hs.just(1)
-
-
-# ---- inputs, as the contract names them ------------------------------------------
-
-def square_loss_inputs(draw, c):
-    return dict(a=draw.values(c.n, c.b), y=draw.values(c.n, c.b))
-
-
-def nll_inputs(draw, c):
-    return dict(a=draw.probabilities(c.n, c.b), y=draw.one_hot(c.n, c.b))
-
-
-def z_inputs(draw, c):
-    return dict(z=draw.values(c.n, c.b))
-
-
-def column_z(draw, c):
-    return dict(z=draw.values(c.n, 1))
-
-
-def W_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n))
-
-
-def a_prev_inputs(draw, c):
-    return dict(a_prev=draw.values(c.m, c.b))
-
-
-def dL_dz_inputs(draw, c):
-    return dict(dL_da=draw.values(c.n, c.b), da_dz=draw.positive(c.n, c.b))
-
-
-def dL_dW_inputs(draw, c):
-    return dict(a_prev=draw.values(c.m, c.b), dL_dz=draw.values(c.n, c.b))
-
-
-def dL_dW0_inputs(draw, c):
-    return dict(dL_dz=draw.values(c.n, c.b))
-
-
-def dL_da_prev_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n), dL_dz=draw.values(c.n, c.b))
-
-
-def network_inputs(draw, c, with_targets=True):
-    """x, Ws, W0s for the regime's widths; redrawn while a relu input sits near its kink at 0."""
-    for _ in range(50):
-        x = draw.values(c.widths[0], c.b)
-        Ws, W0s = draw.weights(c.widths)
-        Zs, _ = ref.forward(x, Ws, W0s, c.activations)
-        if all(abs(Z).min() > 0.01 for Z, f in zip(Zs, c.activations) if f == "relu"):
-            break
-    inputs = dict(x=x, Ws=Ws, W0s=W0s, activations=list(c.activations))
-    if with_targets:
-        inputs = dict(x=x, y=draw.targets(c.loss, c.widths[-1], c.b), Ws=Ws, W0s=W0s,
-                      activations=list(c.activations), loss=c.loss)
-    return inputs
-
-
-def forward_inputs(draw, c):
-    return network_inputs(draw, c, with_targets=False)
-
-
-def two_neuron_inputs(draw, c):
-    """The notes' two-neuron network: x, w1 (m, 1); w01, w2, w02, y (1, 1)."""
-    for _ in range(50):
-        x, w1, w01, w2, w02 = (draw.values(c.m, 1), draw.values(c.m, 1), draw.values(1, 1),
-                               draw.values(1, 1), draw.values(1, 1))
-        z1 = w1.T @ x + w01
-        z2 = w2 * ref.ACTIVATIONS[c.f1][0](z1) + w02
-        if min(abs(z1.item()), abs(z2.item())) > 0.01:
-            break
-    y = draw.one_hot(1, 1) if c.loss == "nll" else draw.values(1, 1)
-    return dict(x=x, y=y, w1=w1, w01=w01, w2=w2, w02=w02, f1=c.f1, f2=c.f2, loss=c.loss)
 
 
 # ---- the loss unit ∂L/∂a^L -----------------------------------------------------------

@@ -20,61 +20,26 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from support.calls import program
+from inputs import (ACTIVATIONS, PROGRAMS, activation_backward_inputs, layers, linear_backward_inputs, linear_z,
+                    names, network, nll_inputs, reads, sequential_backward_inputs, softmax)
+from support.judging.programs import program
 from support.public import check, gradient, public
-from support.strategies import Case, batches, case, dims, rectangular, seeds, square
+from support.strategies import batches, case, dims, layered, rectangular, square
 
 ONE = hs.just(1)
 
 
 # ---- the forward computations, as nn_modules.py's docstrings define them ------------------
-
-def linear_z(W, W0, A):
-    """Linear.forward: Z = WᵀA + W0."""
-    return W.T @ A + W0
-
-
-def softmax(Z):
-    """SoftMax.forward: each column exponentiated, then divided by its sum."""
-    E = np.exp(Z - Z.max(axis=0))
-    return E / E.sum(axis=0)
-
-
-ACTIVATIONS = {"tanh": np.tanh, "relu": lambda Z: np.where(Z > 0, Z, 0.0), "softmax": softmax}
-
+# (Linear's z, the activations and softmax come with the inputs, in inputs.py)
 
 def nll(Ypred, Y):
     """NLL.forward: −Σ Y log Ypred over classes and columns."""
     return -(Y * np.log(Ypred)).sum()
 
 
-# ---- inputs, as the contract names them (the same regimes as on Gradescope) --------------
-
-def linear_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n), W0=draw.values(c.n, 1), A=draw.values(c.m, c.b))
-
-
-def linear_backward_inputs(draw, c):
-    return dict(linear_inputs(draw, c), dLdZ=draw.values(c.n, c.b))
-
-
-def activation_backward_inputs(draw, c):
-    return dict(Z=draw.values(c.n, c.b), dLdA=draw.values(c.n, c.b))
-
-
-def nll_inputs(draw, c):
-    return dict(Ypred=draw.probabilities(c.K, c.b), Y=draw.one_hot(c.K, c.b))
-
-
 # ---- the programs: what your modules are asked to do (as on Gradescope) --------------------
 
-LINEAR = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; Z = lin.forward(A)"
-LINEAR_dLdA = program(LINEAR + "; dLdA = lin.backward(dLdZ)")
-LINEAR_dLdW = program(LINEAR + "; lin.backward(dLdZ); dLdW = lin.dLdW")
-LINEAR_dLdW0 = program(LINEAR + "; lin.backward(dLdZ); dLdW0 = lin.dLdW0")
-TANH_BACKWARD = program("tanh = Tanh(); A = tanh.forward(Z); dLdZ = tanh.backward(dLdA)")
-RELU_BACKWARD = program("relu = ReLU(); A = relu.forward(Z); dLdZ = relu.backward(dLdA)")
-NLL_BACKWARD = program("nll = NLL(); L = nll.forward(Ypred, Y); dLdZ = nll.backward()")
+P = {name: program(text) for name, text in PROGRAMS.items()}
 
 
 # ---- expected values, by central differences of the definitions ---------------------------
@@ -124,42 +89,42 @@ def test_linear_forward_square():
 @public("Linear.backward:dLdW — one column (b = 1), m = n")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
 def test_linear_backward_dLdW_single(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW, linear_by_differences, LINEAR_HOW + "W",
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_by_differences, LINEAR_HOW + "W",
           output="dLdW", requires=("Z",))
 
 
 @public("Linear.backward:dLdW — a batch (b > 1), summed over its columns, m = n")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
 def test_linear_backward_dLdW_batch(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW, linear_by_differences, LINEAR_HOW + "W",
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_by_differences, LINEAR_HOW + "W",
           output="dLdW", requires=("Z",))
 
 
 @public("Linear.backward:dLdW0 — one column (b = 1)")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
 def test_linear_backward_dLdW0_single(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_by_differences, LINEAR_HOW + "W0",
+    check(c, linear_backward_inputs, P["linear_dLdW0"], linear_by_differences, LINEAR_HOW + "W0",
           output="dLdW0", requires=("Z",))
 
 
 @public("Linear.backward:dLdW0 — a batch (b > 1), summed over its columns")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
 def test_linear_backward_dLdW0_batch(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_by_differences, LINEAR_HOW + "W0",
+    check(c, linear_backward_inputs, P["linear_dLdW0"], linear_by_differences, LINEAR_HOW + "W0",
           output="dLdW0", requires=("Z",))
 
 
 @public("Linear.backward:dLdA — W with m ≠ n")
 @given(case(m=dims(), n=dims(), b=batches(1, 4)).filter(rectangular))
 def test_linear_backward_dLdA_rectangular(c):
-    check(c, linear_backward_inputs, LINEAR_dLdA, linear_by_differences, LINEAR_HOW + "A",
+    check(c, linear_backward_inputs, P["linear_dLdA"], linear_by_differences, LINEAR_HOW + "A",
           output="dLdA", requires=("Z",))
 
 
 @public("Linear.backward:dLdA — m = n (a transposed W keeps the shape)")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
 def test_linear_backward_dLdA_square(c):
-    check(c, linear_backward_inputs, LINEAR_dLdA, linear_by_differences, LINEAR_HOW + "A",
+    check(c, linear_backward_inputs, P["linear_dLdA"], linear_by_differences, LINEAR_HOW + "A",
           output="dLdA", requires=("Z",))
 
 
@@ -183,7 +148,7 @@ def test_tanh_forward():
 @public("Tanh.backward — after Tanh.forward on the same Z, shape (n, b)")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_tanh_backward(c):
-    check(c, activation_backward_inputs, TANH_BACKWARD, activation_by_differences("tanh"),
+    check(c, activation_backward_inputs, P["tanh_backward"], activation_by_differences("tanh"),
           "central differences of L = Σ dLdA ⊙ tanh(Z) with respect to Z", output="dLdZ", requires=("A",))
 
 
@@ -195,7 +160,7 @@ def test_relu_forward():
 @public("ReLU.backward — after ReLU.forward on the same Z, both signs, no z = 0")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_relu_backward(c):
-    check(c, activation_backward_inputs, RELU_BACKWARD, activation_by_differences("relu"),
+    check(c, activation_backward_inputs, P["relu_backward"], activation_by_differences("relu"),
           "central differences of L = Σ dLdA ⊙ max(0, Z) with respect to Z", output="dLdZ", requires=("A",))
 
 
@@ -238,45 +203,20 @@ NLL_HOW = "central differences of L = −Σ Y log softmax(Z) with respect to Z, 
 @public("NLL.backward — one column (b = 1)")
 @given(case(K=dims(2, 5), b=ONE))
 def test_nll_backward_single(c):
-    check(c, nll_inputs, NLL_BACKWARD, nll_by_differences, NLL_HOW, output="dLdZ", requires=("L",))
+    check(c, nll_inputs, P["nll_backward"], nll_by_differences, NLL_HOW, output="dLdZ", requires=("L",))
 
 
 @public("NLL.backward — a batch (b > 1), one column per example")
 @given(case(K=dims(2, 5), b=batches()))
 def test_nll_backward_batch(c):
-    check(c, nll_inputs, NLL_BACKWARD, nll_by_differences, NLL_HOW, output="dLdZ", requires=("L",))
+    check(c, nll_inputs, P["nll_backward"], nll_by_differences, NLL_HOW, output="dLdZ", requires=("L",))
 
 
 # ---- Sequential: your modules together -------------------------------------------------------
 
-CLASSES = {"tanh": "Tanh", "relu": "ReLU", "softmax": "SoftMax"}
-
-
 def layouts(**sizes):
     """Three Linear layers; tanh and relu between them (in either order); softmax and nll at the end."""
-    return hs.builds(
-        lambda d, ns, hidden, seed: Case(dict(d), seed, ns, tuple(hidden) + ("softmax",), "nll"),
-        hs.fixed_dictionaries(sizes), hs.tuples(dims(1, 3), dims(2, 4), dims(2, 4), dims(2, 4)),
-        hs.permutations(["tanh", "relu"]), seeds())
-
-
-def network_program(c, then):
-    """Build your network with the test's weights, then `then` (statements)."""
-    text, modules = [], []
-    for l, f in enumerate(c.activations, start=1):
-        text += [f"l{l} = Linear(*Ws[{l - 1}].shape)", f"l{l}.W = Ws[{l - 1}]", f"l{l}.W0 = W0s[{l - 1}]",
-                 f"f{l} = {CLASSES[f]}()"]
-        modules += [f"l{l}", f"f{l}"]
-    text += ["loss = NLL()", f"net = Sequential([{', '.join(modules)}], loss)"] + then
-    return program("; ".join(text))
-
-
-def layers(c):
-    return range(len(c.activations), 0, -1)  # last layer first: the order backward reaches them
-
-
-def gradients(c):
-    return [f"l{l}_{a}" for l in layers(c) for a in ("dLdW", "dLdW0")]
+    return layered((dims(1, 3), dims(2, 4), dims(2, 4), dims(2, 4)), ("tanh", "relu"), "softmax", "nll", **sizes)
 
 
 def last_linear_output(X, Ws, W0s, activations):
@@ -287,25 +227,8 @@ def last_linear_output(X, Ws, W0s, activations):
     return linear_z(Ws[-1], W0s[-1], A)
 
 
-def sequential_backward_inputs(draw, c):
-    """Weights and an input, redrawn until every relu input has both signs and none near the kink at 0."""
-    for _ in range(50):
-        X = draw.values(c.widths[0], c.b)
-        Ws, W0s = draw.weights(c.widths)
-        A, fine = X, True
-        for W, W0, f in zip(Ws, W0s, c.activations):
-            Z = linear_z(W, W0, A)
-            if f == "relu":
-                fine = fine and abs(Z).min() > 0.01 and (Z > 0).any() and (Z < 0).any()
-            A = ACTIVATIONS[f](Z)
-        if fine:
-            break
-    return dict(X=X, Ws=Ws, W0s=W0s, delta=draw.values(c.widths[-1], c.b))
-
-
 def sequential_backward(c):
-    run = network_program(c, ["Ypred = net.forward(X)", "net.backward(delta)"]
-                          + [f"l{l}_{a} = l{l}.{a}" for l in layers(c) for a in ("dLdW", "dLdW0")])
+    run = program(network(c, ["Ypred = net.forward(X)", "net.backward(delta)"] + reads(c, "dLdW", "dLdW0")))
 
     def expected(X, Ws, W0s, delta):
         Ws, W0s = [W.copy() for W in Ws], [W0.copy() for W0 in W0s]
@@ -318,7 +241,7 @@ def sequential_backward(c):
         return out
     check(c, sequential_backward_inputs, run, expected,
           "central differences of L = Σ delta ⊙ Z, Z the last Linear's output (delta is dL/dZ there), "
-          "with respect to every Linear's W and W0", output=gradients(c), requires=("Ypred",))
+          "with respect to every Linear's W and W0", output=names(c, "dLdW", "dLdW0"), requires=("Ypred",))
 
 
 @public("Sequential.forward — Linear, tanh and relu, Linear, softmax: one column or a batch")

@@ -15,12 +15,15 @@ k iterations must be k steps on that point, whichever columns a loop draws.
 Regimes are separate tests, so partial credit means something: one column against a batch,
 m ≠ n against m = n (where a transposed answer keeps its shape).
 """
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from autograder.strategies import Case, batches, case, dims, rectangular, seeds, square
+from autograder.strategies import batches, case, dims, layered, rectangular, square
 from autograder.testing import check, graded, program, squeezed
+from inputs import (PROGRAMS, activation_backward_inputs, class_fun_inputs, layers, linear_backward_inputs,
+                    linear_inputs, linear_sgd_step_inputs, names, network, nll_inputs, reads, sequential_backward_inputs,
+                    sequential_inputs, sequential_sgd_inputs, sequential_sgd_step_inputs, softmax_backward_inputs,
+                    softmax_inputs, z_inputs)
 from reference import nn_modules as ref
 
 ONE = hs.just(1)
@@ -77,75 +80,9 @@ def nll(Ypred, Y):
     return {"L": loss.forward(Ypred, Y), "dLdZ": loss.backward()}
 
 
-# ---- inputs, as the contract names them ------------------------------------------------
-
-def linear_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n), W0=draw.values(c.n, 1), A=draw.values(c.m, c.b))
-
-
-def linear_backward_inputs(draw, c):
-    return dict(linear_inputs(draw, c), dLdZ=draw.values(c.n, c.b))
-
-
-def lrate(draw):
-    return float(draw.positive(1)[0])
-
-
-def linear_sgd_step_inputs(draw, c):
-    return dict(W=draw.values(c.m, c.n), W0=draw.values(c.n, 1), dLdW=draw.values(c.m, c.n),
-                dLdW0=draw.values(c.n, 1), lrate=lrate(draw))
-
-
-def z_inputs(draw, c):
-    return dict(Z=draw.values(c.n, c.b))
-
-
-def activation_backward_inputs(draw, c):
-    return dict(Z=draw.values(c.n, c.b), dLdA=draw.values(c.n, c.b))
-
-
-def softmax_inputs(draw, c):
-    return dict(Z=draw.values(c.K, c.b))
-
-
-def softmax_backward_inputs(draw, c):
-    return dict(Z=draw.values(c.K, c.b), dLdZ=draw.values(c.K, c.b))
-
-
-def class_fun_inputs(draw, c):
-    """Softmax outputs whose largest entry in each column is clear (no ties to break)."""
-    for _ in range(50):
-        Ypred = draw.probabilities(c.K, c.b)
-        top = np.sort(Ypred, axis=0)
-        if (top[-1] - top[-2]).min() > 1e-3:
-            break
-    return dict(Ypred=Ypred)
-
-
-def nll_inputs(draw, c):
-    return dict(Ypred=draw.probabilities(c.K, c.b), Y=draw.one_hot(c.K, c.b))
-
-
 # ---- programs: what the student's code is asked to do ------------------------------------
 
-LINEAR = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; Z = lin.forward(A)"
-LINEAR_FORWARD = program(LINEAR)
-LINEAR_dLdA = program(LINEAR + "; dLdA = lin.backward(dLdZ)")
-LINEAR_dLdW = program(LINEAR + "; lin.backward(dLdZ); dLdW = lin.dLdW")
-LINEAR_dLdW0 = program(LINEAR + "; lin.backward(dLdZ); dLdW0 = lin.dLdW0")
-LINEAR_SGD_STEP_W = program("lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; lin.dLdW = dLdW; "
-                            "lin.dLdW0 = dLdW0; lin.sgd_step(lrate); W_after = lin.W")
-LINEAR_SGD_STEP_W0 = program("lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; lin.dLdW = dLdW; "
-                             "lin.dLdW0 = dLdW0; lin.sgd_step(lrate); W0_after = lin.W0")
-TANH_FORWARD = program("tanh = Tanh(); A = tanh.forward(Z)")
-TANH_BACKWARD = program("tanh = Tanh(); A = tanh.forward(Z); dLdZ = tanh.backward(dLdA)")
-RELU_FORWARD = program("relu = ReLU(); A = relu.forward(Z)")
-RELU_BACKWARD = program("relu = ReLU(); A = relu.forward(Z); dLdZ = relu.backward(dLdA)")
-SOFTMAX_FORWARD = program("sm = SoftMax(); Ypred = sm.forward(Z)")
-SOFTMAX_BACKWARD = program("sm = SoftMax(); Ypred = sm.forward(Z); returned = sm.backward(dLdZ)")
-CLASS_FUN = program("sm = SoftMax(); classes = sm.class_fun(Ypred)")
-NLL_FORWARD = program("nll = NLL(); L = nll.forward(Ypred, Y)")
-NLL_BACKWARD = program("nll = NLL(); L = nll.forward(Ypred, Y); dLdZ = nll.backward()")
+P = {name: program(text) for name, text in PROGRAMS.items()}
 
 
 # ---- Linear: forward, the three quantities of backward, sgd_step ---------------------------
@@ -153,19 +90,19 @@ NLL_BACKWARD = program("nll = NLL(); L = nll.forward(Ypred, Y); dLdZ = nll.backw
 @graded("Linear.forward", "forward", "one column (b = 1), m ≠ n")
 @given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
 def test_linear_forward_single(c):
-    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+    check(c, linear_inputs, P["linear_forward"], linear_forward, output="Z")
 
 
 @graded("Linear.forward", "forward", "a batch (b > 1), m ≠ n")
 @given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
 def test_linear_forward_batch(c):
-    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+    check(c, linear_inputs, P["linear_forward"], linear_forward, output="Z")
 
 
 @graded("Linear.forward", "forward", "m = n (a transposed W keeps the shape)")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
 def test_linear_forward_square(c):
-    check(c, linear_inputs, LINEAR_FORWARD, linear_forward, output="Z")
+    check(c, linear_inputs, P["linear_forward"], linear_forward, output="Z")
 
 
 # dLdW and dLdW0 are read after backward returns, so they are tested with m = n, where a
@@ -175,49 +112,49 @@ def test_linear_forward_square(c):
 @graded("Linear.backward:dLdW", "weight-term", "one column (b = 1), m = n")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
 def test_linear_backward_dLdW_single(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW, linear_backward, output="dLdW", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_backward, output="dLdW", requires=("Z",))
 
 
 @graded("Linear.backward:dLdW", "weight-term", "a batch (b > 1), summed over its columns, m = n")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
 def test_linear_backward_dLdW_batch(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW, linear_backward, output="dLdW", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_backward, output="dLdW", requires=("Z",))
 
 
 @graded("Linear.backward:dLdW0", "weight-term", "one column (b = 1)")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
 def test_linear_backward_dLdW0_single(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_backward, output="dLdW0", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdW0"], linear_backward, output="dLdW0", requires=("Z",))
 
 
 @graded("Linear.backward:dLdW0", "weight-term", "a batch (b > 1), summed over its columns")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
 def test_linear_backward_dLdW0_batch(c):
-    check(c, linear_backward_inputs, LINEAR_dLdW0, linear_backward, output="dLdW0", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdW0"], linear_backward, output="dLdW0", requires=("Z",))
 
 
 @graded("Linear.backward:dLdA", "link-term", "W with m ≠ n")
 @given(case(m=dims(), n=dims(), b=batches(1, 4)).filter(rectangular))
 def test_linear_backward_dLdA_rectangular(c):
-    check(c, linear_backward_inputs, LINEAR_dLdA, linear_backward, output="dLdA", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdA"], linear_backward, output="dLdA", requires=("Z",))
 
 
 @graded("Linear.backward:dLdA", "link-term", "m = n (a transposed W keeps the shape)")
 @given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
 def test_linear_backward_dLdA_square(c):
-    check(c, linear_backward_inputs, LINEAR_dLdA, linear_backward, output="dLdA", requires=("Z",))
+    check(c, linear_backward_inputs, P["linear_dLdA"], linear_backward, output="dLdA", requires=("Z",))
 
 
 @graded("Linear.sgd_step", "update", "the W step, with dLdW set by the grader")
 @given(case(m=dims(), n=dims()))
 def test_linear_sgd_step_W(c):
-    check(c, linear_sgd_step_inputs, LINEAR_SGD_STEP_W, linear_sgd_step, output=("W_after",))
+    check(c, linear_sgd_step_inputs, P["linear_sgd_step_W"], linear_sgd_step, output=("W_after",))
 
 
 @graded("Linear.sgd_step", "update", "the W0 step, with dLdW0 set by the grader")
 @given(case(m=dims(), n=dims()))
 def test_linear_sgd_step_W0(c):
-    check(c, linear_sgd_step_inputs, LINEAR_SGD_STEP_W0, linear_sgd_step, output=("W0_after",))
+    check(c, linear_sgd_step_inputs, P["linear_sgd_step_W0"], linear_sgd_step, output=("W0_after",))
 
 
 # ---- activations: the within-layer term ----------------------------------------------------
@@ -225,25 +162,25 @@ def test_linear_sgd_step_W0(c):
 @graded("Tanh.forward", "forward", "Z of shape (n, b)")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_tanh_forward(c):
-    check(c, z_inputs, TANH_FORWARD, activation(ref.Tanh), output="A")
+    check(c, z_inputs, P["tanh_forward"], activation(ref.Tanh), output="A")
 
 
 @graded("Tanh.backward", "within-layer", "after Tanh.forward on the same Z, shape (n, b)")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_tanh_backward(c):
-    check(c, activation_backward_inputs, TANH_BACKWARD, activation(ref.Tanh), output="dLdZ", requires=("A",))
+    check(c, activation_backward_inputs, P["tanh_backward"], activation(ref.Tanh), output="dLdZ", requires=("A",))
 
 
 @graded("ReLU.forward", "forward", "Z of shape (n, b), no entry at the kink z = 0")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_relu_forward(c):
-    check(c, z_inputs, RELU_FORWARD, activation(ref.ReLU), output="A")
+    check(c, z_inputs, P["relu_forward"], activation(ref.ReLU), output="A")
 
 
 @graded("ReLU.backward", "within-layer", "after ReLU.forward on the same Z, both signs, no z = 0")
 @given(case(n=dims(), b=batches(1, 4)))
 def test_relu_backward(c):
-    check(c, activation_backward_inputs, RELU_BACKWARD, activation(ref.ReLU), output="dLdZ", requires=("A",))
+    check(c, activation_backward_inputs, P["relu_backward"], activation(ref.ReLU), output="dLdZ", requires=("A",))
 
 
 # ---- SoftMax and NLL: the output layer and the loss unit -----------------------------------
@@ -251,87 +188,65 @@ def test_relu_backward(c):
 @graded("SoftMax.forward", "forward", "one column (b = 1), K classes")
 @given(case(K=dims(2, 5), b=ONE))
 def test_softmax_forward_single(c):
-    check(c, softmax_inputs, SOFTMAX_FORWARD, softmax, output="Ypred")
+    check(c, softmax_inputs, P["softmax_forward"], softmax, output="Ypred")
 
 
 @graded("SoftMax.forward", "forward", "a batch (b > 1): each column is normalised")
 @given(case(K=dims(2, 5), b=batches()))
 def test_softmax_forward_batch(c):
-    check(c, softmax_inputs, SOFTMAX_FORWARD, softmax, output="Ypred")
+    check(c, softmax_inputs, P["softmax_forward"], softmax, output="Ypred")
 
 
 @graded("SoftMax.backward", "chain-step", "after SoftMax.forward: dLdZ passes through")
 @given(case(K=dims(2, 5), b=batches(1, 4)))
 def test_softmax_backward(c):
-    check(c, softmax_backward_inputs, SOFTMAX_BACKWARD, softmax, output="returned", requires=("Ypred",))
+    check(c, softmax_backward_inputs, P["softmax_backward"], softmax, output="returned", requires=("Ypred",))
 
 
 @graded("SoftMax.class_fun", "forward", "K ≠ b, a flat (b,) or a (1, b) answer")
 @given(case(K=dims(2, 5), b=batches(1, 5)).filter(lambda c: c.K != c.b))
 def test_softmax_class_fun(c):
-    check(c, class_fun_inputs, CLASS_FUN, class_fun, output="classes", accept=squeezed)
+    check(c, class_fun_inputs, P["class_fun"], class_fun, output="classes", accept=squeezed)
 
 
 @graded("NLL.forward", "forward", "one column (b = 1)")
 @given(case(K=dims(2, 5), b=ONE))
 def test_nll_forward_single(c):
-    check(c, nll_inputs, NLL_FORWARD, nll, output="L")
+    check(c, nll_inputs, P["nll_forward"], nll, output="L")
 
 
 @graded("NLL.forward", "forward", "a batch (b > 1), summed over its columns")
 @given(case(K=dims(2, 5), b=batches()))
 def test_nll_forward_batch(c):
-    check(c, nll_inputs, NLL_FORWARD, nll, output="L")
+    check(c, nll_inputs, P["nll_forward"], nll, output="L")
 
 
 @graded("NLL.backward", "loss-unit", "one column (b = 1)")
 @given(case(K=dims(2, 5), b=ONE))
 def test_nll_backward_single(c):
-    check(c, nll_inputs, NLL_BACKWARD, nll, output="dLdZ", requires=("L",))
+    check(c, nll_inputs, P["nll_backward"], nll, output="dLdZ", requires=("L",))
 
 
 @graded("NLL.backward", "loss-unit", "a batch (b > 1), one column per example")
 @given(case(K=dims(2, 5), b=batches()))
 def test_nll_backward_batch(c):
-    check(c, nll_inputs, NLL_BACKWARD, nll, output="dLdZ", requires=("L",))
+    check(c, nll_inputs, P["nll_backward"], nll, output="dLdZ", requires=("L",))
 
 
 # ---- Sequential: the student's modules together, end to end --------------------------------
 
-CLASSES = {"tanh": "Tanh", "relu": "ReLU", "softmax": "SoftMax"}
 REFERENCE = {"tanh": ref.Tanh, "relu": ref.ReLU, "softmax": ref.SoftMax}
 LRATE = 0.1
 
 
 def layouts(**sizes):
     """Three Linear layers; tanh and relu between them (in either order); softmax and nll at the end."""
-    return hs.builds(
-        lambda d, ns, hidden, seed: Case(dict(d), seed, ns, tuple(hidden) + ("softmax",), "nll"),
-        hs.fixed_dictionaries(sizes), hs.tuples(dims(1, 3), dims(2, 4), dims(2, 4), dims(2, 4)),
-        hs.permutations(["tanh", "relu"]), seeds())
+    return layered((dims(1, 3), dims(2, 4), dims(2, 4), dims(2, 4)), ("tanh", "relu"), "softmax", "nll", **sizes)
 
 
 def network_program(c, then):
     """Build the student's network with the grader's weights, then `then` (statements)."""
-    text, names = [], []
-    for l, f in enumerate(c.activations, start=1):
-        text += [f"l{l} = Linear(*Ws[{l - 1}].shape)", f"l{l}.W = Ws[{l - 1}]", f"l{l}.W0 = W0s[{l - 1}]",
-                 f"f{l} = {CLASSES[f]}()"]
-        names += [f"l{l}", f"f{l}"]
-    text += ["loss = NLL()", f"net = Sequential([{', '.join(names)}], loss)"] + then
-    return program("; ".join(text))
-
-
-def layers(c):
-    return range(len(c.activations), 0, -1)  # last layer first: the order backward reaches them
-
-
-def reads(c, *attrs):
-    return [f"l{l}_{a} = l{l}.{a}" for l in layers(c) for a in attrs]
-
-
-def names(c, *attrs):
-    return [f"l{l}_{a}" for l in layers(c) for a in attrs]
+    return program(network(c, then))
 
 
 def reference_network(Ws, W0s, activations):
@@ -344,45 +259,6 @@ def reference_network(Ws, W0s, activations):
 def outputs(net, *attrs):
     lins = net.modules[::2]
     return {f"l{l}_{a}": getattr(lins[l - 1], a) for l in range(len(lins), 0, -1) for a in attrs}
-
-
-def weights_and_input(draw, c, columns):
-    """Ws, W0s and an input with `columns` columns; redrawn until every relu input has both
-    signs and no entry near the kink at 0."""
-    for _ in range(50):
-        X = draw.values(c.widths[0], columns)
-        Ws, W0s = draw.weights(c.widths)
-        a, fine = X, True
-        for W, W0, f in zip(Ws, W0s, c.activations):
-            z = W.T @ a + W0
-            if f == "relu":
-                fine = fine and abs(z).min() > 0.01 and (z > 0).any() and (z < 0).any()
-            a = REFERENCE[f]().forward(z)
-        if fine:
-            break
-    return X, Ws, W0s
-
-
-def sequential_inputs(draw, c):
-    X, Ws, W0s = weights_and_input(draw, c, c.b)
-    return dict(X=X, Ws=Ws, W0s=W0s)
-
-
-def sequential_backward_inputs(draw, c):
-    return dict(sequential_inputs(draw, c), delta=draw.values(c.widths[-1], c.b))
-
-
-def sequential_sgd_step_inputs(draw, c):
-    _, Ws, W0s = weights_and_input(draw, c, 1)
-    return dict(Ws=Ws, W0s=W0s, dLdWs=[draw.values(*W.shape) for W in Ws],
-                dLdW0s=[draw.values(*W0.shape) for W0 in W0s], lrate=lrate(draw))
-
-
-def sequential_sgd_inputs(draw, c):
-    """A data set of N columns that are all the same point x (with the same label y)."""
-    x, Ws, W0s = weights_and_input(draw, c, 1)
-    y = draw.one_hot(c.widths[-1], 1)
-    return dict(X=np.repeat(x, c.N, axis=1), Y=np.repeat(y, c.N, axis=1), Ws=Ws, W0s=W0s)
 
 
 @graded("Sequential.forward", "forward", "Linear, tanh and relu, Linear, softmax: one column or a batch")

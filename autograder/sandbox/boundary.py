@@ -1,8 +1,9 @@
 """The boundary between the grader and student code, readable in one screen.
 
 What it guarantees (the README says what each mode protects):
-- Student code runs only in `worker.py`, a separate process started from a fresh
-  temporary folder holding a copy of the submission and of worker.py, nothing else.
+- Student code runs only in the worker (`sandbox/worker.py`), a separate process started
+  from a fresh temporary folder holding a copy of the submission and of the worker's own
+  modules, nothing else.
 - Run as root (Gradescope), the worker drops to an unprivileged uid (one per
   submission when several are graded at once), loses the network (a new network
   namespace) and every supplementary group.
@@ -22,7 +23,6 @@ import resource
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,19 +31,21 @@ from dataclasses import dataclass
 
 import numpy
 
-WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+from ..judging import protocol
+from . import processes
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENGINE = os.path.dirname(HERE)
+RUNTIME = {  # what the worker runs, copied into the sandbox folder as the package `runtime`
+    "sandbox/worker.py": os.path.join(HERE, "worker.py"),
+    "sandbox/runner.py": os.path.join(HERE, "runner.py"),
+    "judging/protocol.py": os.path.join(ENGINE, "judging", "protocol.py"),
+}
+BOOT = "import sys; sys.path.insert(0, '.'); from runtime.sandbox.worker import main; main()"
 MAX_FRAME = 64 * 2**20
 COPY_LIMIT = 10 * 2**20  # a submission's files beyond this size are not copied
 UNIQUE_UID_BASE = 200000  # uids with no account, one per grader process, for batch grading as root
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-def become_subreaper():
-    """Orphans of the submission (double forks, setsid) are re-parented to us, so we can find them."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,7 @@ class Worker:
         os.chmod(self.folder, 0o755)
         here = os.path.join(self.folder, "submission")
         copy_submission(os.path.dirname(student_file), here)
-        shutil.copyfile(WORKER, os.path.join(self.folder, "worker.py"))
-        os.chmod(os.path.join(self.folder, "worker.py"), 0o644)  # the source may be closed to others
+        copy_runtime(os.path.join(self.folder, "runtime"))
         if self.user:
             for root, dirs, files in os.walk(here):
                 for name in [root] + [os.path.join(root, f) for f in files]:
@@ -110,7 +111,7 @@ class Worker:
             "memory_mb": limits["memory_mb"], "output_bytes": int(limits["output_bytes"]),
             "paths": [os.path.dirname(os.path.dirname(numpy.__file__))]}
         self.proc, self.requests = None, 0
-        become_subreaper()
+        processes.become_subreaper()
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Worker:
         self.proc = subprocess.Popen(
             # -I -S: no environment, no user site, no .pth files (an editable install of the
             # grader would otherwise be importable); only numpy's folder is added back.
-            [sys.executable, "-I", "-S", "worker.py", str(req_r), str(resp_w), json.dumps(self.settings)],
+            [sys.executable, "-I", "-S", "-c", BOOT, str(req_r), str(resp_w), json.dumps(self.settings)],
             cwd=self.folder, env=env, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=self._confine, close_fds=True)
@@ -163,16 +164,9 @@ class Worker:
     def _kill(self):
         if self.proc is None:
             return
-        for _ in range(20):  # a fork bomb keeps forking while we kill: repeat until none is left
-            victims = leftover_processes(self.proc.pid, self.user)
-            if not victims:
-                break
-            for pid in victims:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            reap_children()
+        worker, user = self.proc.pid, self.user
+        processes.kill_until_gone(lambda: processes.tree(worker) | processes.my_children()
+                                  | (processes.owned_by(user.uid) if user else set()))
         self.proc.wait()
         self.to_worker.close()
         os.close(self.from_worker)
@@ -185,9 +179,8 @@ class Worker:
         if self.proc is None or self.proc.poll() is not None:
             raise WorkerError("dead", "the worker is not running")
         self.requests += 1
-        body = json.dumps({"id": self.requests, "programs": programs}).encode()
         try:
-            self.to_worker.write(struct.pack("<I", len(body)) + body)
+            self.to_worker.write(protocol.frame({"id": self.requests, "programs": programs}))
         except (BrokenPipeError, OSError):
             self._died()
         deadline = self.limits["call_seconds"] * max(1, sum(len(p) for p in programs)) + 1
@@ -198,8 +191,8 @@ class Worker:
         return reply["results"]
 
     def _receive(self, seconds):
-        head = self._read(4, time.monotonic() + seconds, seconds)
-        (size,) = struct.unpack("<I", head)
+        head = self._read(protocol.HEADER.size, time.monotonic() + seconds, seconds)
+        (size,) = protocol.HEADER.unpack(head)
         if size > MAX_FRAME:
             self._kill()
             raise WorkerError("protocol", "the answer was far too large")
@@ -251,35 +244,15 @@ def copy_submission(source, target):
     shutil.copytree(source, target, ignore=ignore, symlinks=True)
 
 
-def leftover_processes(worker_pid, user):
-    """The worker, its descendants, our orphaned grandchildren and, if `user`, anything that user runs."""
-    parents, owners = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
-                owners[int(entry)] = os.stat(f"/proc/{entry}").st_uid
-            except (OSError, IndexError, ValueError):
-                continue
-    me = os.getpid()
-    found = {pid for pid in parents if pid == worker_pid or parents[pid] == me and pid != me}
-    if user:
-        found |= {pid for pid, uid in owners.items() if uid == user.uid}
-    grew = True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in found and pid not in found}
-        found |= more
-        grew = bool(more)
-    return sorted(found - {me})
-
-
-def reap_children():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+def copy_runtime(target):
+    """The worker's own modules, readable by the sandbox user (the source may be closed to others)."""
+    for package in ("", "sandbox", "judging"):
+        os.makedirs(os.path.join(target, package), exist_ok=True)
+        with open(os.path.join(target, package, "__init__.py"), "w"):
+            pass
+    for place, source in RUNTIME.items():
+        shutil.copyfile(source, os.path.join(target, place))
+    for root, dirs, files in os.walk(target):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)

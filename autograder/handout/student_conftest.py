@@ -1,4 +1,4 @@
-"""pytest's hooks for the public tests (the handout ships this file as tests/conftest.py).
+"""pytest's hooks for the public tests: the handout ships this file as tests/conftest.py.
 
 - Hypothesis runs deterministically, without an example database, in the grader's phases.
 - After each public test's own checks pass, its fixed cases run (support/cases.json).
@@ -7,14 +7,11 @@
 - At the end, a table of the public tests by their Gradescope names, and the hidden ones.
 """
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 
-from support import public
+from support import public, strategies
 
-settings.register_profile(
-    "public", max_examples=int(public.SETTINGS["examples"]), database=None, deadline=None,
-    derandomize=True, print_blob=False, report_multiple_bugs=False,
-    suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate, Phase.shrink))
+settings.register_profile("public", strategies.profile(public.SETTINGS["examples"], derandomize=True))
 settings.load_profile("public")
 
 RESULTS = {}  # Gradescope name -> (PASS or FAIL, the failure's first line)

@@ -1,10 +1,11 @@
-"""How graded tests call student code and judge one answer: numpy only, no grader state.
+"""How graded tests call student code: steps for the worker, and the same call as a student reads it.
 
-- `function(name)` and `program("lin = Linear(*W.shape); ...")` turn an instance's inputs
-  into steps for the worker (`Calls`), and into the text a student reads.
-- `judge` reads one answer back, compares it and builds the `Failure` that feedback.py
-  explains. The graded tests (`testing.check`) and the handout's public tests both judge
-  with it; the handout ships this file as it is, beside feedback.py.
+- `function(name)`: a module function called with the inputs in order.
+- `program("lin = Linear(*W.shape); lin.W = W; ...")`: statements over the student's
+  objects, for module-style assignments.
+
+Both turn one instance's inputs into `Calls`: the worker's steps and the text a student
+reads. Shipped in the handout as it is (numpy only).
 """
 import ast
 import textwrap
@@ -12,31 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import feedback
-from .feedback import Unreadable, compare, readback
-
-
-class Failure(AssertionError):
-    """A wrong, unreadable or crashing answer, with what feedback needs to explain it."""
-
-    def __init__(self, report):
-        super().__init__(report.get("headline", "wrong answer"))
-        self.report = report
-
-
-# ---- what the worker is asked to do ---------------------------------------------
-
-def encode(value):
-    """Inputs as plain JSON for the worker: arrays by shape and numbers, nothing callable."""
-    if isinstance(value, np.ndarray):
-        return {"array": [list(value.shape), value.astype(np.float64).ravel().tolist()]}
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    return value
+from .protocol import encode
 
 
 @dataclass
@@ -60,101 +37,6 @@ def function(name):
         return Calls([{"call": name, "args": encode(list(inputs.values())), "out": True}],
                      f"{name}({args})", [name])
     return build
-
-
-def judge(title, plan, inputs, full, result, quantity, rtol, atol,
-          output=None, requires=(), accept=None, parts=()):
-    """One instance: the student's `result` of `plan` against the expected `full`.
-
-    Returns (the judged expected value, the student's value read back, a Failure for a
-    wrong value or None); raises Failure at once when the code raised or returned something
-    unreadable. full is the expected value, or the dict of named outputs from which `output`
-    picks the judged one(s); `requires` names outputs run first, only to say so when they are
-    wrong too; `accept` maps an acceptable variant of an answer to the expected form; `parts`
-    names the items of a returned tuple as the contract does (backprop's ("dWs", "dW0s")).
-    """
-    __tracebackhide__ = True
-    error = result.get("error")
-    if error:
-        raise Failure(dict(kind="error", title=title, call=failing_step(plan, error), inputs=inputs,
-                           error=error, stdout=result.get("stdout", ""), headline=error.get("message", "")))
-    several = isinstance(output, (list, tuple))
-    want = full if output is None else {k: full[k] for k in output} if several else full[output]
-    outs = dict(zip(plan.outputs, result["outputs"]))
-
-    def read(name, like):
-        try:
-            got = readback(outs[name], like)
-        except (Unreadable, KeyError) as exc:
-            what = f"`{plan.labels[name]}`" if name in plan.labels else "the returned value"
-            raise Failure(dict(kind="unreadable", title=title, call=plan.shown, inputs=inputs,
-                               headline=f"cannot read {what}: {exc}", output=name,
-                               stdout=result.get("stdout", ""))) from None
-        return accept(got, like) if accept else got
-
-    got = {k: read(k, want[k]) for k in output} if several else read(output or plan.outputs[0], want)
-    with np.errstate(all="ignore"):
-        judged = [(k, want[k], got[k]) for k in output] if several else [(output, want, got)]
-        name, mismatch, shown_want, shown_got = next(
-            ((k, m, w, g) for k, w, g in judged for m in [compare(w, g, rtol, atol)] if m), (None,) * 4)
-    if not mismatch:
-        return want, got, None
-    if plan.labels:
-        mismatch = named(mismatch, plan, name or plan.outputs[0],
-                         earlier_wrong(outs, full, requires, plan, rtol, atol))
-    elif parts and mismatch.path.startswith("["):
-        first, rest = mismatch.path[1:].split("]", 1)
-        mismatch.path = f"{parts[int(first)]}{rest}"
-    return want, got, Failure(dict(kind="mismatch", title=title, call=plan.shown, inputs=inputs,
-                                   expected=shown_want, got=shown_got, mismatch=mismatch, quantity=quantity,
-                                   instances=[(inputs, want, got)], stdout=result.get("stdout", ""),
-                                   headline=mismatch.what))
-
-
-def find_failure(exc, depth=0):
-    """Our Failure inside whatever Hypothesis raised (itself, a cause, or a flaky group)."""
-    if exc is None or depth > 6:
-        return None
-    if isinstance(exc, Failure):
-        return exc
-    for inner in list(getattr(exc, "exceptions", ())) + [exc.__cause__, exc.__context__]:
-        found = find_failure(inner, depth + 1)
-        if found:
-            return found
-    return None
-
-
-def named(mismatch, plan, name, note):
-    """A program's mismatch, as the student reads it: which output (`lin.dLdW`), and what it depends on."""
-    what = f"`{plan.labels.get(name, name)}{mismatch.path}`: {mismatch.what}"
-    if note:
-        label, earlier = note
-        what += (f". Note: `{label}`, which this test runs first on the same inputs, is wrong too "
-                 f"({earlier}); this result may be wrong only because of it, so fix that step first")
-    return feedback.Mismatch("", what, mismatch.expected, mismatch.got)
-
-
-def earlier_wrong(outs, expected, requires, plan, rtol, atol):
-    """(label, what is wrong) for the first required output that is wrong, else None."""
-    for name in requires:
-        try:
-            got = readback(outs[name], expected[name])
-        except (Unreadable, KeyError) as exc:
-            return plan.labels.get(name, name), f"it cannot be read: {exc}"
-        with np.errstate(all="ignore"):
-            m = compare(expected[name], got, rtol, atol)
-        if m:
-            return plan.labels.get(name, name), m.what
-    return None
-
-
-def failing_step(plan, error):
-    """How to show a program that raised: `the step (step k of: the program)`, on one line."""
-    whole = plan.shown.replace("\n", "; ")  # error messages show it inline: one line
-    step = error.get("step")
-    if not plan.texts or step is None or len(plan.steps) < 2:
-        return whole if plan.texts else plan.shown
-    return f"{plan.texts[step]} (step {step + 1} of: {whole})"
 
 
 # ---- programs on objects: module-style assignments ------------------------------------
@@ -221,16 +103,6 @@ def program(text, outputs=None):
             texts.append(rhs if st.kind in ("method", "get") else statement)
         return Calls(steps, "\n".join(shown), names, labels, texts)
     return build
-
-
-def squeezed(got, expected):
-    """An `accept` hook for check: an array whose shape differs from the expected one only by
-    axes of length 1 (a (1, b) row where a flat (b,) array is expected) is read as the expected shape."""
-    if isinstance(got, np.ndarray) and isinstance(expected, np.ndarray) and got.shape != expected.shape \
-            and got.size == expected.size \
-            and [d for d in got.shape if d != 1] == [d for d in expected.shape if d != 1]:
-        return got.reshape(expected.shape)
-    return got
 
 
 @dataclass

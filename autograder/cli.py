@@ -1,0 +1,129 @@
+"""The command line: python -m autograder COMMAND.
+
+    grade ASSIGNMENT SUBMISSION [--json OUT] [--log FILE]   grade one submission, print a table
+    build ASSIGNMENT --out DIR                       write DIR/autograder.zip (Gradescope) and DIR/handout.zip (students)
+    gradescope [ASSIGNMENT]                          what run_autograder calls on Gradescope
+    batch ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] grade a whole class (a folder or a Gradescope export)
+    compare OLD_DIR NEW_DIR                          what changed between two gradings of a class
+    check ASSIGNMENT [SUBMISSION]                    run the public tests as a student would
+
+Each command returns an ExitStatus. A UsageError (or a course's ConfigError) anywhere in a
+command is printed once, here, as `error: ...` on stderr, with status USAGE.
+"""
+import argparse
+import enum
+import os
+import sys
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0              # the command did its work (grades are right, whatever the student scored)
+    FAILED = 1          # the public tests ran and some failed (check), as pytest says
+    USAGE = 2           # a wrong argument, a missing file, a broken course file: nothing was graded
+    INTERRUPTED = 130   # Ctrl-C: what was done is kept
+
+
+class UsageError(Exception):
+    """A command cannot start: the message says what to give it instead."""
+
+
+def existing(path):
+    if not os.path.exists(path):
+        raise UsageError(f"no such file or folder: {path}")
+    return path
+
+
+# ---- the commands -----------------------------------------------------------------
+
+def grade(args):
+    from .core import grade as grade_one
+    from .results import table
+    existing(args.submission)
+    log = open(args.log, "w") if args.log else None
+    try:
+        results = grade_one(args.assignment, args.submission, out=args.json, log=log)
+    finally:
+        if log:
+            log.close()
+    print(table(results))
+    return ExitStatus.OK
+
+
+def build(args):
+    from . import config
+    from .gradescope import build_zip
+    from .handout.build import build_handout
+    a = config.find(args.assignment)
+    path = build_zip(a, args.out)
+    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+    handout = build_handout(a, args.out)
+    print(f"wrote {handout}: give it to students (the stub, public tests and a README; no solution)")
+    return ExitStatus.OK
+
+
+def gradescope(args):
+    from .gradescope import run
+    run(args.assignment)
+    return ExitStatus.OK
+
+
+def batch(args):
+    from .batch import run_batch
+    return run_batch(args.assignment, args.submissions, args.out, jobs=args.jobs, force=args.force)
+
+
+def compare(args):
+    from .batch import compare_gradings
+    return compare_gradings(args.old, args.new)
+
+
+def check(args):
+    from .handout.as_student import check as check_public
+    return check_public(args.assignment, args.submission)
+
+
+COMMANDS = {  # name: (function, help, [(argument, options)])
+    "grade": (grade, "grade one submission (a file or a folder)", [
+        ("assignment", dict(help="a folder name under assignments/, or a path")),
+        ("submission", {}),
+        ("--json", dict(metavar="OUT", help="write results.json here")),
+        ("--log", dict(metavar="FILE", help="write pytest's own output here"))]),
+    "build": (build, "write autograder.zip for Gradescope and handout.zip for students", [
+        ("assignment", {}), ("--out", dict(required=True, metavar="DIR"))]),
+    "gradescope": (gradescope, "grade $AUTOGRADER_ROOT/submission (run_autograder calls this)", [
+        ("assignment", dict(nargs="?", default=None))]),
+    "batch": (batch, "grade a whole class: a folder of submissions or a Gradescope export", [
+        ("assignment", {}),
+        ("submissions", dict(help="a folder with one subfolder or file per student, or an export (.zip or folder)")),
+        ("--out", dict(required=True, metavar="DIR")),
+        ("--jobs", dict(type=int, default=os.cpu_count() or 1, metavar="N")),
+        ("--force", dict(action="store_true", help="grade again what is already graded"))]),
+    "compare": (compare, "what changed between two batch gradings of the same class", [
+        ("old", {}), ("new", {})]),
+    "check": (check, "run an assignment's public tests on a submission, as a student would", [
+        ("assignment", {}), ("submission", dict(nargs="?", default=None))]),
+}
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    commands = p.add_subparsers(dest="command", required=True)
+    for name, (run, text, arguments) in COMMANDS.items():
+        command = commands.add_parser(name, help=text)
+        for argument, options in arguments:
+            command.add_argument(argument, **options)
+        command.set_defaults(run=run)
+    return p
+
+
+def main(argv=None):
+    from .config import ConfigError
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitStatus.USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED

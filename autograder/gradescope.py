@@ -1,0 +1,57 @@
+"""What Gradescope sees: autograder.zip, and the grading run_autograder starts in it.
+
+    build_zip(assignment, out_dir)   writes out_dir/autograder.zip (setup.sh, run_autograder, the
+                                     engine, this assignment's folder and its reference)
+    run(assignment=None)             grades $AUTOGRADER_ROOT/submission into results/results.json
+"""
+import os
+import sys
+import zipfile
+
+from .config import ROOT
+from .core import grade
+
+GRADESCOPE_ROOT = os.environ.get("AUTOGRADER_ROOT", "/autograder")
+ENTRY_POINTS = ("setup.sh", "run_autograder")
+
+
+def run(assignment=None):
+    root = GRADESCOPE_ROOT
+    name = assignment or assignment_of_source()
+    return grade(name, os.path.join(root, "submission"), out=os.path.join(root, "results", "results.json"),
+                 log=sys.stdout, exclusive=True)
+
+
+def assignment_of_source():
+    """The zip names its assignment in ASSIGNMENT; the repository's own run_autograder grades backprop."""
+    path = os.path.join(ROOT, "ASSIGNMENT")
+    if os.path.isfile(path):
+        with open(path) as f:
+            return f.read().strip()
+    return "backprop"
+
+
+def build_zip(a, out_dir):
+    """Writes out_dir/autograder.zip for assignment `a`; returns its path."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "autograder.zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ENTRY_POINTS:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            with open(os.path.join(ROOT, name), "rb") as f:
+                z.writestr(info, f.read())
+        z.writestr("ASSIGNMENT", a.name + "\n")
+        for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
+            add_tree(z, folder)
+        z.write(a.reference, os.path.relpath(a.reference, ROOT))
+        z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
+    return path
+
+
+def add_tree(z, folder):
+    for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            full = os.path.join(root, f)
+            z.write(full, os.path.relpath(full, ROOT))

@@ -1,0 +1,148 @@
+"""The handout's fixed cases: inputs from the graded tests' own regimes, expected values from the reference.
+
+Each visible graded test is run under a `RecordingSession`, put in the slot `check` reads
+(`testing.using`): its checks are recorded, not run. A few instances of the recorded
+regimes (reseeded: not Gradescope's numbers), plus any hand-written in public/cases.yaml,
+become fixed cases whose expected values the reference computes now and that are stored
+as numbers. Each is judged on the reference itself, as a student's answer is, before it
+is kept.
+"""
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from .. import public, strategies
+from ..config import ROOT, ConfigError
+from ..judging import protocol
+from ..judging.judge import Failure, judge
+from ..sandbox.runner import Runner
+from ..testing import using
+
+REGIMES = 2          # fixed cases drawn per visible test (one instance each)
+
+
+class RecordingSession:
+    """Stands in for the grading session while a graded test runs: keeps what it was asked to check."""
+
+    def __init__(self, test):
+        self.test, self.checks = test, []
+
+    def check(self, c):
+        accept = c.options.get("accept")
+        if accept is not None and getattr(accept, "__name__", None) not in public.ACCEPT:
+            raise ConfigError(f"{self.test.function}: its accept hook {accept!r} has no counterpart in the "
+                              f"handout (autograder/public.py ACCEPT)")
+        self.checks.append(c)
+
+
+def record(test, examples):
+    """The checks of a graded test's first `examples` Hypothesis examples."""
+    session = RecordingSession(test)
+    with using(session):
+        strategies.profile(examples, derandomize=True, shrink=False)(test.test)()
+    return session.checks
+
+
+def _reseed(case, salt):
+    """The regime with its own seed: not the numbers Gradescope's first examples use."""
+    if dataclasses.is_dataclass(case) and hasattr(case, "seed"):
+        seed = int(np.random.SeedSequence([salt, int(case.seed)]).generate_state(1)[0])
+        return dataclasses.replace(case, seed=seed)
+    return case
+
+
+def fixed_cases(a, tests, reference=None, hand_written=None):
+    """{test function: [fixed case]} for the given graded tests, expected values from the reference."""
+    reference = reference or a.load_reference()
+    hand_written = hand_written or {}
+    out = {}
+    with a.importable():
+        for test in tests:
+            recorded = record(test, REGIMES)
+            cases = []
+            for c in recorded:
+                case = _reseed(c.case, a.seed)
+                for inputs in case.instances(c.build, 1):
+                    cases.append(_case(a, reference, test, c, case.describe(), inputs))
+            for written in hand_written.get(test.function, []):
+                for c in recorded[:1]:
+                    cases.append(_case(a, reference, test, c, written["title"], written["inputs"]))
+            out[test.function] = cases
+    return out
+
+
+def _case(a, reference, test, c, title, inputs):
+    plan = c.calls(inputs)
+    full = c.expected(**inputs)
+    output, requires = c.options.get("output"), list(c.options.get("requires") or ())
+    output = list(output) if isinstance(output, (list, tuple)) else output
+    if output is not None:  # only what is judged, and what it requires: nothing more of the reference's
+        full = {k: full[k] for k in ([output] if isinstance(output, str) else output) + requires}
+    case = {"title": title, "call": plan.shown, "inputs": protocol.tag(dict(inputs)), "steps": plan.steps,
+            "outputs": list(plan.outputs), "output": output,
+            "quantity": c.options.get("quantity") or test.quantity, "expected": protocol.tag(full)}
+    for key in ("labels", "texts"):
+        if getattr(plan, key, None):
+            case[key] = getattr(plan, key)
+    if requires:
+        case["requires"] = requires
+    if c.options.get("accept") is not None:
+        case["accept"] = c.options["accept"].__name__
+    if c.options.get("parts"):
+        case["parts"] = list(c.options["parts"])
+    _must_pass_on(reference, a, json.loads(json.dumps(case)))
+    return case
+
+
+def _must_pass_on(reference, a, case):
+    """A fixed case the reference itself fails is this builder's bug, not a student's: judged as a student's is."""
+    runner = Runner(a.reference, reference.__name__, {"call_seconds": 0, "import_seconds": 0})
+    runner.module = reference
+    plan = public.plan_of(case)
+    outputs = runner.run_program(case["steps"])
+    options = dataclasses.replace(public.options_of(case, case["quantity"]), rtol=a.rtol, atol=a.atol)
+    try:
+        failure = judge(case["title"], plan, protocol.untag(case["inputs"]), protocol.untag(case["expected"]),
+                        {"outputs": outputs}, options).failure
+    except Failure as exc:
+        failure = exc
+    if failure:
+        raise RuntimeError(f"a fixed case of {plan.shown} fails on the reference itself: {failure}")
+
+
+def read_hand_written(a, public_dir, tests):
+    """public/cases.yaml: {test function: [{title, inputs}]}, for visible tests only."""
+    path = os.path.join(public_dir, "cases.yaml")
+    if not os.path.isfile(path):
+        return {}
+    import yaml
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    where = os.path.relpath(path, ROOT)
+    by_function = {t.function: t for t in tests}
+    out = {}
+    for function, cases in data.items():
+        test = by_function.get(function)
+        if test is None:
+            raise ConfigError(f"{where}: {function!r} is not a graded test of {a.name}")
+        if not test.public:
+            raise ConfigError(f"{where}: {function!r} is {test.visibility} on Gradescope: "
+                              f"the handout must not carry its expected values")
+        out[function] = [{"title": str(c["title"]), "inputs": {k: _value(v) for k, v in c["inputs"].items()}}
+                         for c in cases]
+    return out
+
+
+def _value(v):
+    """A YAML input: nested lists of numbers are arrays (depth 3: a list of matrices); the rest as is."""
+    def depth(x):
+        return 1 + max((depth(i) for i in x), default=0) if isinstance(x, list) else 0
+    if isinstance(v, list) and v and all(isinstance(i, (int, float, list)) for i in v):
+        d = depth(v)
+        if d <= 2:
+            return np.array(v, dtype=np.float64)
+        if d == 3:
+            return [np.array(m, dtype=np.float64) for m in v]
+    return v

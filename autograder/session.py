@@ -1,0 +1,79 @@
+"""One submission under grading: its worker, its time budget, and what earlier calls taught us.
+
+The plugin puts a GradingSession in the slot `testing.check` reads, for each graded
+test's call. Its `check` builds a regime's instances, runs them all in the worker in one
+round trip, judges every answer with the one judge, and raises the first failure with
+every instance of the regime (diagnosis looks at them all).
+"""
+import time
+
+from .judging.judge import JudgeOptions, judge
+from .sandbox.boundary import WorkerError
+
+
+class GradingSession:
+    def __init__(self, config, worker):
+        self.config, self.worker = config, worker
+        self.started = time.monotonic()
+        self.test_id, self.current = None, None  # the running test, and its testing.Graded label
+        self.import_report = None
+        self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
+
+    def begin(self, test_id, graded_info):
+        self.test_id, self.current = test_id, graded_info
+
+    def options(self, given):
+        """check()'s keywords as JudgeOptions, with this assignment's tolerance and the test's quantity."""
+        given = dict(given)
+        quantity = given.pop("quantity", None) or (self.current.quantity if self.current else "")
+        return JudgeOptions.of(quantity, self.config.rtol, self.config.atol, **given)
+
+    def check(self, c):
+        __tracebackhide__ = True
+        options = self.options(c.options)
+        inputs = c.case.instances(c.build, self.config.instances)
+        plans = [c.calls(i) for i in inputs]
+        results = self.run([p.steps for p in plans])
+        title = c.case.describe()
+        verdicts = [judge(title, plan, i, None if r.get("error") else c.expected(**i), r, options)
+                    for i, plan, r in zip(inputs, plans, results)]
+        failure = next((v.failure for v in verdicts if v.failure), None)
+        if failure:
+            raise type(failure)(failure.report.with_instances(
+                [(i, v.expected, v.got) for i, v in zip(inputs, verdicts)]))
+
+    def run(self, programs):
+        limit_hit = self.stopped.get(self.test_id)
+        if limit_hit:
+            return [{"error": limit_hit}] * len(programs)
+        if time.monotonic() - self.started > self.config.limits["submission_seconds"]:
+            return [{"error": {"kind": "budget", "message":
+                     f"not run: grading this submission used up its time budget of "
+                     f"{self.config.limits['submission_seconds']:g} s"}}] * len(programs)
+        report = self.ensure_started()
+        if report.get("import_error"):
+            return [{"error": {**report["import_error"], "during_import": True}}] * len(programs)
+        try:
+            results = self.worker.run(programs)
+        except WorkerError as exc:
+            error = {"kind": exc.kind, "message": exc.message}
+            self.stopped[self.test_id] = error
+            return [{"error": error}] * len(programs)
+        for r in results:
+            if r.get("error", {}).get("kind") in ("timeout", "memory"):
+                self.stopped[self.test_id] = r["error"]
+        missing = [{"error": {"kind": "skipped", "message": "not run: an earlier call hit a limit"}}]
+        return results + missing * (len(programs) - len(results))
+
+    def ensure_started(self):
+        if self.worker is None:  # no student file: import_report says why
+            return self.import_report
+        if self.import_report is not None and self.worker.proc is not None:
+            return self.import_report
+        if self.import_report and self.import_report.get("import_error"):
+            return self.import_report  # a broken import stays broken: do not pay for it again
+        try:
+            self.import_report = self.worker.start()
+        except WorkerError as exc:
+            self.import_report = {"import_error": {"kind": exc.kind, "message": exc.message}}
+        return self.import_report
