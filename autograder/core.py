@@ -13,6 +13,7 @@ import traceback
 from contextlib import redirect_stderr, redirect_stdout
 
 from . import config as configuration
+from . import timing
 from .config import ConfigError
 from .results import failed_run, summary, test_order, write_results
 
@@ -42,20 +43,23 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
     results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
     if out:
         write_results(results, out)
+    timing.write()
     return results
 
 
 def run_tests(a, submission, log, exclusive):
-    import pytest  # imported here: grading configuration errors should not wait for pytest
+    with timing.span("import pytest, Hypothesis and the grader"):
+        import pytest  # imported here: grading configuration errors should not wait for pytest
 
-    from .judging.diagnose import load_catalogue
-    from .plugin import Grading, GradingPlugin
-    from .sandbox.boundary import Worker
-    from .session import GradingSession
+        from .judging.diagnose import load_catalogue
+        from .plugin import Grading, GradingPlugin
+        from .sandbox.boundary import Worker
+        from .session import GradingSession
 
     student_file, problem = locate(submission, a)
-    worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
-                    a.forbidden_imports, exclusive) if student_file else None
+    with timing.span("worker: prepare (copy the submission)"):
+        worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
+                        a.forbidden_imports, exclusive) if student_file else None
     session = GradingSession(a, worker)
     if problem:
         session.import_report = {"import_error": {"kind": "missing", "message": problem}}
@@ -66,7 +70,7 @@ def run_tests(a, submission, log, exclusive):
     # reorders tests) must not change a grade.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        with redirect_stdout(log), redirect_stderr(log), a.importable():
+        with redirect_stdout(log), redirect_stderr(log), a.importable(), timing.span("pytest"):
             code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "_hypothesis_pytestplugin",
                                 "-p", "no:unraisableexception", "-p", "no:threadexception",
                                 "--tb=native",  # pytest's long tracebacks parse every frame's source: unused here
@@ -74,7 +78,8 @@ def run_tests(a, submission, log, exclusive):
                                 "--import-mode=importlib", a.tests], plugins=[GradingPlugin(grading)])
     finally:
         if worker:
-            worker.close()
+            with timing.span("worker: close (kill, clean up)"):
+                worker.close()
         shutil.rmtree(storage, ignore_errors=True)
     if code not in (0, 1) or not grading.tests:
         raise RuntimeError(f"pytest ended with exit code {code} and {len(grading.tests)} results")

@@ -17,7 +17,7 @@ import pytest
 from gradescope_utils.autograder_utils.decorators import number, visibility, weight
 from hypothesis import seed, settings
 
-from . import results, strategies
+from . import results, strategies, timing
 from .judging import feedback
 from .judging.diagnose import diagnose
 from .judging.judge import Failure, FailureReport, find_failure
@@ -68,7 +68,7 @@ class GradingPlugin:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
-        with using(item.config.stash[GRADING].session):
+        with using(item.config.stash[GRADING].session), timing.span("test call (Hypothesis and its checks)"):
             yield
 
     @pytest.hookimpl(hookwrapper=True)
@@ -94,10 +94,11 @@ def result(grading, item, call, report):
         return results.failed(entry, "This test could not be run because of a problem in the autograder "
                                      "itself, not in your code. Course staff can see the details.", error="grader")
     r = failure.report
-    found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference, a.rtol, a.atol)
-             if r.kind == "mismatch" else None)
-    text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
+    with timing.span("feedback (diagnose and explain a failure)"):
+        found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference, a.rtol, a.atol)
+                 if r.kind == "mismatch" else None)
+        text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
                             show_output=a.show_student_output, diagnosis=found,
-                            catalogued=bool(grading.catalogue))
+                                catalogued=bool(grading.catalogue))
     return results.failed(entry, text, diagnosis=found.id if found else None,
                           error=(r.error or {}).get("kind"))

@@ -7,6 +7,7 @@ every instance of the regime (diagnosis looks at them all).
 """
 import time
 
+from . import timing
 from .judging.judge import JudgeOptions, judge
 from .sandbox.boundary import WorkerError
 
@@ -31,12 +32,16 @@ class GradingSession:
     def check(self, c):
         __tracebackhide__ = True
         options = self.options(c.options)
-        inputs = c.case.instances(c.build, self.config.instances)
-        plans = [c.calls(i) for i in inputs]
-        results = self.run([p.steps for p in plans])
-        title = c.case.describe()
-        verdicts = [judge(title, plan, i, None if r.get("error") else c.expected(**i), r, options)
-                    for i, plan, r in zip(inputs, plans, results)]
+        with timing.span("check: draw inputs"):
+            inputs = c.case.instances(c.build, self.config.instances)
+        with timing.span("check: build calls"):
+            plans = [c.calls(i) for i in inputs]
+        with timing.span("check: worker round trip"):
+            results = self.run([p.steps for p in plans])
+        title, expected = c.case.describe(), timing.timed("check: reference", c.expected)
+        with timing.span("check: reference and judge"):
+            verdicts = [judge(title, plan, i, None if r.get("error") else expected(**i), r, options)
+                        for i, plan, r in zip(inputs, plans, results)]
         failure = next((v.failure for v in verdicts if v.failure), None)
         if failure:
             raise type(failure)(failure.report.with_instances(
@@ -73,7 +78,8 @@ class GradingSession:
         if self.import_report and self.import_report.get("import_error"):
             return self.import_report  # a broken import stays broken: do not pay for it again
         try:
-            self.import_report = self.worker.start()
+            with timing.span("worker: start (Python, numpy, the student's file)"):
+                self.import_report = self.worker.start()
         except WorkerError as exc:
             self.import_report = {"import_error": {"kind": exc.kind, "message": exc.message}}
         return self.import_report

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy
 
+from .. import timing
 from ..judging import protocol
 from . import processes
 
@@ -188,6 +189,8 @@ class Worker:
         if reply.get("id") != self.requests or not isinstance(reply.get("results"), list):
             self._kill()
             raise WorkerError("protocol", "the grading process received an answer it did not ask for")
+        if isinstance(reply.get("seconds"), float):
+            timing.add("worker: computing (the worker's own account)", reply["seconds"])
         return reply["results"]
 
     def _receive(self, seconds):

@@ -15,6 +15,7 @@ this process except numbers that it then checks.
 import json
 import os
 import sys
+import time
 
 
 def main():
@@ -37,9 +38,10 @@ def main():
     reply.write(protocol.frame({"ready": True, "import_error": runner.import_error, "stdout": captured.take()}))
     with os.fdopen(request_fd, "rb", buffering=0) as requests:
         for request in protocol.frames(requests):
-            results = []
+            started, results = time.perf_counter(), []
             for steps in request["programs"]:
                 results.append(runner.run(steps, captured))
                 if hit_a_wall(results[-1]):
                     break  # the rest of this request would only hit the same wall
-            reply.write(protocol.frame({"id": request["id"], "results": results}))
+            reply.write(protocol.frame({"id": request["id"], "results": results,
+                                        "seconds": time.perf_counter() - started}))
