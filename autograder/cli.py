@@ -68,12 +68,12 @@ def gradescope(args):
 
 
 def batch(args):
-    from .batch import run_batch
+    from .classroom.run import run_batch
     return run_batch(args.assignment, args.submissions, args.out, jobs=args.jobs, force=args.force)
 
 
 def compare(args):
-    from .batch import compare_gradings
+    from .classroom.compare import compare_gradings
     return compare_gradings(args.old, args.new)
 
 

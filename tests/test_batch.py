@@ -20,7 +20,9 @@ import zipfile
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, grade_many, validate, write_mistake, write_submission
-from autograder import batch
+from autograder import config
+from autograder.classroom import compare, discover, report, run, scores
+from autograder.sandbox import processes
 
 CORRECT = os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py")
 MISTAKES = ["backprop-skips-link-term", "two-neuron-link-weight-swapped", "softmax-jacobian-diagonal-only",
@@ -65,7 +67,7 @@ submission_104:
 
 def full_marks(results):
     """The assignment's points, from a results.json (the tests change; this file does not hard-code them)."""
-    return batch.points(sum(t["max_score"] for t in results["tests"]))
+    return scores.points(sum(t["max_score"] for t in results["tests"]))
 
 
 def run_cli(*args, timeout=300):
@@ -135,7 +137,7 @@ def graded_export(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("export"))
     path = make_export(os.path.join(tmp, "export.zip"), export_files(mistake_text(tmp, MISTAKES[0])))
     out = os.path.join(tmp, "out")
-    assert batch.run_batch("backprop", path, out, jobs=2, progress=False) == 0
+    assert run.run_batch("backprop", path, out, jobs=2, progress=False) == 0
     return path, out
 
 
@@ -165,9 +167,9 @@ def test_scores_match_grading_each_submission_alone(graded_class, tmp_path):
         results = graded[path]
         assert without_time(results_of(out, sub_id)) == without_time(results), sub_id
         row = rows[sub_id]
-        assert row["Total"] == batch.points(results["score"])
+        assert row["Total"] == scores.points(results["score"])
         for t in results["tests"]:
-            assert row[f"{t['number']} {t['name']} ({batch.points(t['max_score'])})"] == batch.points(t["score"])
+            assert row[f"{t['number']} {t['name']} ({scores.points(t['max_score'])})"] == scores.points(t["score"])
 
 
 def test_broken_submissions_fail_alone_in_their_rows(graded_class):
@@ -218,7 +220,7 @@ def test_force_grades_again_and_scores_are_byte_identical(graded_export):
     with open(os.path.join(out, "scores.csv"), "rb") as f:
         first = f.read()
     before = os.path.getmtime(os.path.join(out, "submission_101", "results.json"))
-    assert batch.run_batch("backprop", path, out, jobs=2, force=True, progress=False) == 0
+    assert run.run_batch("backprop", path, out, jobs=2, force=True, progress=False) == 0
     assert os.path.getmtime(os.path.join(out, "submission_101", "results.json")) > before
     with open(os.path.join(out, "scores.csv"), "rb") as f:
         assert f.read() == first
@@ -231,7 +233,7 @@ def test_export_submissions_are_graded_like_the_same_files_in_a_folder(graded_ex
     assert without_time(results_of(out, "submission_102")) == without_time(results_of(class_out, MISTAKES[0]))
     assert without_time(results_of(out, "submission_101")) == without_time(results_of(class_out, "correct"))
     found = results_of(out, "submission_103")  # its backprop.py is in hw/code/ inside its folder
-    assert batch.points(found["score"]) == full_marks(found)
+    assert scores.points(found["score"]) == full_marks(found)
 
 
 def test_compare_shows_what_a_regrade_changed(graded_export, tmp_path, capsys):
@@ -240,15 +242,15 @@ def test_compare_shows_what_a_regrade_changed(graded_export, tmp_path, capsys):
     new_zip = make_export(str(tmp_path / "export-v2.zip"), files)
     new = str(tmp_path / "new")
     shutil.copytree(old, new)
-    assert batch.run_batch("backprop", new_zip, new, jobs=2, progress=False) == 0
+    assert run.run_batch("backprop", new_zip, new, jobs=2, progress=False) == 0
     assert os.path.getmtime(os.path.join(new, "submission_101", "results.json")) == \
         os.path.getmtime(os.path.join(old, "submission_101", "results.json"))  # unchanged: not regraded
     capsys.readouterr()
-    assert batch.compare_gradings(old, new) == 0
+    assert compare.compare_gradings(old, new) == 0
     text = capsys.readouterr().out
     assert "1 changed" in text
     fixed = results_of(new, "submission_102")
-    assert f"submission_102 (Bob Bayes, Carol Chain): {batch.points(results_of(old, 'submission_102')['score'])} -> " \
+    assert f"submission_102 (Bob Bayes, Carol Chain): {scores.points(results_of(old, 'submission_102')['score'])} -> " \
            f"{full_marks(fixed)} (+" in text
     two_layers = next(t for t in fixed["tests"] if t["name"] == "backprop — two layers, square loss")
     assert f"now passing: {two_layers['number']} backprop — two layers, square loss (0 -> " in text
@@ -267,7 +269,7 @@ def test_a_grader_over_its_wall_limit_is_stopped_and_still_gets_a_row(tmp_path):
     write_submission(str(tmp_path / "class"), "loops", LOOPS_AT_IMPORT)
     before = batch_tmpdirs()
     started = time.monotonic()
-    assert batch.run_batch("backprop", str(tmp_path / "class"), str(tmp_path / "out"), jobs=1,
+    assert run.run_batch("backprop", str(tmp_path / "class"), str(tmp_path / "out"), jobs=1,
                            wall_seconds=3, progress=False) == 0
     assert time.monotonic() - started < 10
     results = results_of(str(tmp_path / "out"), "loops")
@@ -292,14 +294,13 @@ def test_ctrl_c_stops_every_grader_and_keeps_what_is_done(tmp_path):
     while not (out / "a-correct" / "results.json").exists():
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.1)
-    tree = batch.descendants(proc.pid, batch.process_table())
+    tree = processes.descendants(proc.pid)
     assert tree  # the loop's grader and its worker are still running
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted: 1 of 2" in err
-    alive = batch.process_table()
-    assert [p for p in tree if p in alive and alive[p][1] != "Z"] == []
+    assert [p for p in tree if p in processes.tree(p)] == []  # tree(p) holds p while p is alive
     assert sorted(os.listdir(out / "b-loops")) == ["grade.txt", "pytest.log"]  # no results, no .tmp
     assert [r["Submission ID"] for r in read_csv(str(out / "scores.csv"))] == ["a-correct"]
 
@@ -348,11 +349,11 @@ def has_matplotlib():
 def test_without_matplotlib_the_report_says_what_to_install(graded_class, tmp_path, monkeypatch):
     _, out, _ = graded_class
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)  # import fails
-    a = batch.configuration.find("backprop")
-    subs = [batch.Submission(i, "") for i in ("correct", "syntax-error")]
+    a = config.find("backprop")
+    subs = [discover.Submission(i, "") for i in ("correct", "syntax-error")]
     for s in subs:
         shutil.copytree(os.path.join(out, s.id), tmp_path / s.id)
-    assert batch.write_reports(str(tmp_path), a, subs, batch.load_all(str(tmp_path), subs)) is False
+    assert report.write_reports(str(tmp_path), a, subs, scores.load_all(str(tmp_path), subs)) is False
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'pip install -e &quot;.[report]&quot;' in page and "data:image/png" not in page
     assert page.count("<table>") == 4  # distribution, factors, tests, errors (no misconception here)
@@ -388,7 +389,7 @@ def test_report_html_renders_in_a_headless_browser(graded_class, tmp_path):
 def test_metadata_is_read_with_or_without_ruby_colons(tmp_path):
     path = tmp_path / "submission_metadata.yml"
     path.write_text(METADATA + "submission_200:\n  submitters:\n  - name: No Colon\n    sid: 7\n    email: n@c.edu\n")
-    found = batch.load_metadata(str(path))
+    found = discover.load_metadata(str(path))
     assert found["submission_102"]["submitters"][1] == {"name": "Carol Chain", "email": "carol@example.edu",
                                                          "sid": "1003"}
     assert found["submission_200"]["submitters"] == [{"name": "No Colon", "email": "n@c.edu", "sid": "7"}]
@@ -408,8 +409,8 @@ def zip_with(path, entries):
 @pytest.mark.parametrize("name", ["../evil.py", "a/../../evil.py", "/etc/evil.py", "C:/evil.py", "a\\..\\..\\evil.py"])
 def test_a_zip_that_escapes_its_folder_is_refused(tmp_path, name):
     path = zip_with(tmp_path / "x.zip", [("ok/backprop.py", "x = 1\n", 0), (name, "x = 1\n", 0)])
-    with pytest.raises(batch.BatchError, match="unsafe path"):
-        batch.safe_extract(path, str(tmp_path / "into"))
+    with pytest.raises(discover.BatchError, match="unsafe path"):
+        discover.safe_extract(path, str(tmp_path / "into"))
     assert not (tmp_path / "evil.py").exists()
     code, _, err = run_cli("batch", "backprop", path, "--out", str(tmp_path / "out"))
     assert code == 2 and "unsafe path" in err
@@ -418,17 +419,17 @@ def test_a_zip_that_escapes_its_folder_is_refused(tmp_path, name):
 def test_a_zip_never_makes_links_and_has_size_limits(tmp_path, monkeypatch):
     path = zip_with(tmp_path / "x.zip", [("a/backprop.py", "x = 1\n", 0o100644),
                                          ("a/link", "/etc/passwd", 0o120777)])
-    batch.safe_extract(path, str(tmp_path / "into"))
+    discover.safe_extract(path, str(tmp_path / "into"))
     assert (tmp_path / "into" / "a" / "backprop.py").is_file()
     assert not os.path.lexists(tmp_path / "into" / "a" / "link")
-    monkeypatch.setattr(batch, "ZIP_MAX_TOTAL_BYTES", 10)
+    monkeypatch.setattr(discover, "ZIP_MAX_TOTAL_BYTES", 10)
     big = zip_with(tmp_path / "big.zip", [("a/backprop.py", "x" * 11, 0)])
-    with pytest.raises(batch.BatchError, match="more than the sizes allowed"):
-        batch.safe_extract(big, str(tmp_path / "into2"))
+    with pytest.raises(discover.BatchError, match="more than the sizes allowed"):
+        discover.safe_extract(big, str(tmp_path / "into2"))
 
 
 def test_a_folder_of_files_and_folders_is_a_class(tmp_path):
-    a = batch.configuration.find("backprop")
+    a = config.find("backprop")
     folder = tmp_path / "class"
     (folder / "alice").mkdir(parents=True)
     (folder / "bob.py").write_text("x = 1\n")
@@ -437,8 +438,8 @@ def test_a_folder_of_files_and_folders_is_a_class(tmp_path):
     (folder / ".DS_Store").write_text("")
     out = folder / "graded"  # an output folder inside the class is not a submission
     out.mkdir()
-    subs = batch.discover(str(folder), str(out), a)
+    subs = discover.discover(str(folder), str(out), a)
     assert [s.id for s in subs] == ["alice", "bob", "carol"]
     assert open(os.path.join(subs[1].path, "backprop.py")).read() == "x = 1\n"
     assert open(os.path.join(subs[2].path, "hw", "backprop.py")).read() == "y = 2\n"
-    assert batch.natural("submission_9") < batch.natural("submission_10")
+    assert discover.natural("submission_9") < discover.natural("submission_10")
