@@ -5,12 +5,14 @@ handout's public tests and the handout build's self-check all call it. A failure
 `FailureReport` (a typed record, built once), carried by the `Failure` exception that
 Hypothesis shrinks; `feedback.explain` writes it for the student.
 """
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
 
-from .compare import Mismatch, Unreadable, compare, readback
+from . import protocol
+from .compare import Mismatch, OneOf, Unreadable, compare, readback
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FailureReport:
     mismatch: Optional[Mismatch] = None
     quantity: str = ""
     instances: tuple = field(default=(), repr=False)  # [(inputs, expected, got)] of the whole regime
+    notes: tuple = ()           # steps of try blocks that raised and the program went on from
 
     def with_instances(self, instances):
         return replace(self, instances=tuple(instances))
@@ -87,10 +90,11 @@ def judge(title, plan, inputs, full, result, options):
     `options.output` picks the judged one(s).
     """
     __tracebackhide__ = True
-    error = result.get("error")
+    error, notes = result.get("error"), carried_on(plan, result)
     if error:
         raise Failure(FailureReport("error", title, failing_step(plan, error), inputs,
-                                    error.get("message", ""), result.get("stdout", ""), error=error))
+                                    error.get("message", ""), result.get("stdout", ""), error=error,
+                                    notes=notes))
     output = options.output
     several = isinstance(output, tuple)
     want = full if output is None else {k: full[k] for k in output} if several else full[output]
@@ -102,7 +106,7 @@ def judge(title, plan, inputs, full, result, options):
         except (Unreadable, KeyError) as exc:
             what = f"`{plan.labels[name]}`" if name in plan.labels else "the returned value"
             raise Failure(FailureReport("unreadable", title, plan.shown, inputs, f"cannot read {what}: {exc}",
-                                        result.get("stdout", ""), output=name)) from None
+                                        result.get("stdout", ""), output=name, notes=notes)) from None
         return options.accept(got, like) if options.accept else got
 
     got = {k: read(k, want[k]) for k in output} if several else read(output or plan.outputs[0], want)
@@ -113,6 +117,8 @@ def judge(title, plan, inputs, full, result, options):
             (None,) * 4)
     if not mismatch:
         return Verdict(want, got, None)
+    if isinstance(shown_want, OneOf):  # shown against the acceptable value nearest the student's
+        shown_want = mismatch.expected
     if plan.labels:
         mismatch = named(mismatch, plan, name or plan.outputs[0],
                          earlier_wrong(outs, full, options.requires, plan, options.rtol, options.atol))
@@ -121,7 +127,7 @@ def judge(title, plan, inputs, full, result, options):
         mismatch.path = f"{options.parts[int(first)]}{rest}"
     report = FailureReport("mismatch", title, plan.shown, inputs, mismatch.what, result.get("stdout", ""),
                            expected=shown_want, got=shown_got, mismatch=mismatch, quantity=options.quantity,
-                           instances=((inputs, want, got),))
+                           instances=((inputs, want, got),), notes=notes)
     return Verdict(want, got, Failure(report))
 
 
@@ -149,8 +155,11 @@ def named(mismatch, plan, name, note):
 
 
 def earlier_wrong(outs, expected, requires, plan, rtol, atol):
-    """(label, what is wrong) for the first required output that is wrong, else None."""
+    """(label, what is wrong) for the first required output that is wrong, else None (one that raised
+    in a try block is not: the note on what raised says it)."""
     for name in requires:
+        if protocol.is_not_computed(outs.get(name)):
+            continue
         try:
             got = readback(outs[name], expected[name])
         except (Unreadable, KeyError) as exc:
@@ -162,9 +171,34 @@ def earlier_wrong(outs, expected, requires, plan, rtol, atol):
     return None
 
 
+def carried_on(plan, result):
+    """What the student reads about each step of a try block that raised, the program going on after it."""
+    notes = []
+    for r in result.get("raised", ()):
+        step = r.get("step")
+        if not plan.texts or step is None or step >= len(plan.steps):
+            continue
+        message = str(r.get("message", ""))[:300]
+        what = f"`{plan.texts[step]}` raised {r.get('type') or r.get('kind')}: {message}".rstrip(": ")
+        group = plan.steps[step].get("try")
+        recovery = [plan.texts[j] for j, st in enumerate(plan.steps) if "except" in st and st["except"] == group]
+        if recovery:
+            notes.append(f"{what}. The grader then set what the contract says `{plan.texts[step].split('(')[0]}` "
+                         f"keeps (`{'; '.join(recovery)}`) and went on: what follows was checked on that "
+                         f"stored state.")
+        else:
+            notes.append(f"{what}. The grader went on, so what it had set before it raised was still checked.")
+    return tuple(notes)
+
+
+def one_line(shown):
+    """A program on one line, `; `-separated (a try block as `try: ...; except Exception: ...`)."""
+    return re.sub(r":\n\s+", ": ", shown).replace("\n", "; ")
+
+
 def failing_step(plan, error):
     """How to show a program that raised: `the step (step k of: the program)`, on one line."""
-    whole = plan.shown.replace("\n", "; ")  # error messages show it inline: one line
+    whole = one_line(plan.shown)  # error messages show it inline: one line
     step = error.get("step")
     if not plan.texts or step is None or len(plan.steps) < 2:
         return whole if plan.texts else plan.shown
