@@ -55,6 +55,22 @@ class Assignment:
     points: dict = field(default_factory=dict)   # test-name pattern -> {points, visibility}
     default_points: float = 1.0
     default_visibility: str = "visible"
+    optional_tests: list = field(default_factory=list)  # patterns: the optional tests this course runs
+
+    def runs(self, test_name, optional):
+        """Whether a test is graded: every test that is not optional, and the optional ones named."""
+        return not optional or any(fnmatch.fnmatchcase(test_name, p) for p in self.optional_tests)
+
+    def check_optional(self, tests):
+        """Each `optional_tests` pattern must name an optional test: tests is [(name, optional)]."""
+        for pattern in self.optional_tests:
+            matched = [name for name, optional in tests if fnmatch.fnmatchcase(name, pattern)]
+            if not matched or not all(optional for name, optional in tests if name in matched):
+                known = sorted(name for name, optional in tests if optional)
+                what = "names no test" if not matched else "names a test that is not optional (it always runs)"
+                raise ConfigError(f"{os.path.relpath(os.path.join(self.folder, 'assignment.yaml'), ROOT)}: "
+                                  f"key `optional_tests`: {pattern!r} {what}; the optional tests of "
+                                  f"{self.name}: {', '.join(known) or 'none'}")
 
     def test_settings(self, test_name):
         """Points and visibility of one test: the last matching pattern wins over the defaults."""
@@ -100,7 +116,7 @@ def find(name_or_path):
 
 KEYS = {"name", "title", "student_file", "also_accept", "tests", "reference", "misconceptions",
         "tolerance", "examples", "seed", "limits", "forbidden_imports", "show_student_output",
-        "defaults", "points"}
+        "defaults", "points", "optional_tests"}
 
 
 def load(path):
@@ -150,7 +166,8 @@ def load(path):
         limits=limits, forbidden_imports=read.texts("forbidden_imports"),
         show_student_output=bool(data.get("show_student_output", True)),
         points=points, default_points=default.get("points", 1.0),
-        default_visibility=default.get("visibility", "visible"))
+        default_visibility=default.get("visibility", "visible"),
+        optional_tests=read.texts("optional_tests"))
 
 
 class Reader:

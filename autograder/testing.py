@@ -27,6 +27,7 @@ class Graded:
     quantity: str
     factor: str
     regime: str
+    optional: bool = False  # run only when assignment.yaml's `optional_tests` names it
 
     def name(self):
         """The test's name on Gradescope: `link_term — W^ℓ with m ≠ n`."""
@@ -38,18 +39,20 @@ def graded_info(test, function_name):
     return getattr(test, "__graded__", None) or Graded(function_name, "", "")
 
 
-def graded(quantity, factor, regime):
+def graded(quantity, factor, regime, optional=False):
     """Labels a graded test: which student quantity it calls, which factor of the chain, which regime.
 
     The tags name the function (or Class.method[:quantity]) and the factor's kind; points,
-    visibility and numbers come from assignment.yaml, applied by the plugin.
+    visibility and numbers come from assignment.yaml, applied by the plugin. An optional
+    test (one that only some courses want, such as exact values at a seed) runs only where
+    assignment.yaml's `optional_tests` names it.
     """
     if factor not in FACTORS:
         raise ValueError(f"unknown factor kind {factor!r}; one of {sorted(FACTORS)}")
 
     def label(test):
         test = tags(quantity.split(":")[0], factor, *([quantity] if ":" in quantity else []))(test)
-        test.__graded__ = Graded(quantity, factor, regime)
+        test.__graded__ = Graded(quantity, factor, regime, optional)
         return test
     return label
 

@@ -94,8 +94,9 @@ class GradedTest:
 
 
 def graded_tests(a):
-    """Every graded test of assignment `a`, in the order pytest collects them."""
-    found = []
+    """Every graded test of assignment `a` that it runs, in the order pytest collects them (ConfigError
+    when assignment.yaml's `optional_tests` names something other than an optional test)."""
+    found, everything = [], []
     with a.importable():
         for filename in sorted(os.listdir(a.tests)):
             if not (filename.startswith("test_") and filename.endswith(".py")):
@@ -105,9 +106,13 @@ def graded_tests(a):
                 if not (fname.startswith("test_") and callable(fn)) or isinstance(fn, type):
                     continue
                 info = graded_info(fn, fname)
+                everything.append((fname, info.optional))
+                if not a.runs(fname, info.optional):  # an optional test this course does not run
+                    continue
                 chosen = a.test_settings(fname)
                 found.append(GradedTest(fname, info.name(), info.quantity, info.factor, info.regime,
                                         chosen["visibility"], float(chosen["points"]), fn, module))
+    a.check_optional(everything)
     return found
 
 

@@ -146,7 +146,11 @@ def find_failure(exc, depth=0):
 
 def named(mismatch, plan, name, note):
     """A program's mismatch, as the student reads it: which output (`lin.dLdW`), and what it depends on."""
-    what = f"`{plan.labels.get(name, name)}{mismatch.path}`: {mismatch.what}"
+    label = plan.labels.get(name, name)
+    what = f"`{label}{mismatch.path}`"
+    if list(plan.labels.values()).count(label) > 1:  # read more than once (lin.W after each of several calls)
+        what += f" (read as `{name}`)"
+    what += f": {mismatch.what}"
     if note:
         label, earlier = note
         what += (f". Note: `{label}`, which this test runs first on the same inputs, is wrong too "
