@@ -91,6 +91,14 @@ def judge(title, plan, inputs, full, result, options):
     """
     __tracebackhide__ = True
     error, notes = result.get("error"), carried_on(plan, result)
+    raised = result.get("raised") or []
+    step = (error or {}).get("step")
+    if error and raised and step is not None and step < len(plan.steps) and "get" in plan.steps[step]:
+        # reading what a call that raised should have set: that call's exception is the one to fix
+        notes = carried_on(plan, {"raised": raised[:-1]}) + (
+            f"`{plan.texts[step]}` could not be read after it: {error.get('type') or error.get('kind')}: "
+            f"{str(error.get('message', ''))[:300]}.",)
+        error = raised[-1]
     if error:
         raise Failure(FailureReport("error", title, failing_step(plan, error), inputs,
                                     error.get("message", ""), result.get("stdout", ""), error=error,
