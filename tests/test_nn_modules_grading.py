@@ -283,3 +283,79 @@ def test_squeezed_accepts_only_axes_of_length_one():
     assert squeezed(np.arange(3.0).reshape(3, 1), flat).shape == (3,)
     assert squeezed(np.arange(6.0).reshape(2, 3), np.arange(3.0)).shape == (2, 3)
     assert squeezed(3.0, 3.0) == 3.0
+
+
+# ---- an optional test: the course's exact values at seed 0 --------------------------------------
+
+def copied_assignment(tmp_path, extra):
+    """assignments/nn_modules copied, with `extra` appended to its assignment.yaml."""
+    import shutil
+    folder = tmp_path / "nn_modules"
+    shutil.copytree(os.path.join(ROOT, "assignments", "nn_modules"), folder)
+    config = folder / "assignment.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
+    return str(folder)
+
+
+def test_the_seed0_test_runs_only_where_assignment_yaml_names_it(graded, tmp_path):
+    assert all(t["extra_data"]["test"] != "test_sequential_sgd_seed0" for t in graded["correct"]["tests"])
+    folder = copied_assignment(tmp_path, 'optional_tests: ["test_sequential_sgd_seed0"]')
+    paths = [os.path.join(SUBMISSIONS, "nn_modules", s) for s in ("correct", "correct_choice", "correct_permutation")]
+    results = {os.path.basename(p): r for p, r in grade_many(folder, paths, str(tmp_path)).items()}
+    for style, r in results.items():
+        validate(r)
+        assert len(r["tests"]) == len(graded["correct"]["tests"]) + 1
+    assert failed(results["correct"]) == [] and failed(results["correct_choice"]) == []
+    (seed0,) = failed(results["correct_permutation"])  # another sampler draws other columns at seed 0
+    assert seed0["extra_data"]["test"] == "test_sequential_sgd_seed0"
+    assert "np.random.seed(0); l1 = Linear(" in seed0["output"].replace("\n", "; ")
+
+
+@pytest.mark.parametrize("value,message", [
+    ('["test_sequential_sgd_seed1"]', "'test_sequential_sgd_seed1' names no test"),
+    ('["test_linear_forward_*"]', "names a test that is not optional (it always runs)"),
+    ("3", "key `optional_tests`: expected a list of names, got 3")])
+def test_optional_tests_must_name_optional_tests(tmp_path, value, message):
+    import subprocess
+    import sys
+    folder = copied_assignment(tmp_path, f"optional_tests: {value}")
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", folder, "--out", str(tmp_path / "dist")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# ---- sets of acceptable values, and the seeds sgd is graded at ------------------------------------
+
+def test_one_of_and_moved_accept_what_they_say_and_survive_cases_json():
+    import json
+    from autograder.judging.compare import Moved, OneOf, compare
+    from autograder.judging.protocol import tag, untag
+    before = np.arange(6.0).reshape(3, 2)
+    moved = Moved(before, np.array([1.0, 1.0, 0.0]))
+    assert compare(moved, before + [[1], [1], [0]], 1e-4, 1e-6) is None
+    assert "row 1 is what it was before" in compare(moved, before + [[1], [0], [0]], 1e-4, 1e-6).what
+    assert "row 2 changed" in compare(moved, before + 1, 1e-4, 1e-6).what
+    one_of = OneOf([before, before + 1], ["the first", "the second"])
+    assert compare(one_of, before + 1, 1e-4, 1e-6) is None
+    m = compare(one_of, before + 1.1, 1e-4, 1e-6)
+    assert "none of the 2 acceptable values; against the nearest, the second: at [0, 0]" in m.what
+    assert np.array_equal(m.expected, before + 1)
+    for kind in (moved, one_of, {"W_1": one_of}):
+        back = untag(json.loads(json.dumps(tag(kind))))
+        assert compare(kind, back, 1e-4, 1e-6) is None and compare(back, kind, 1e-4, 1e-6) is None
+    assert compare(moved, Moved(before, np.ones(3)), 1e-4, 1e-6) is not None  # they accept different values
+
+
+def test_every_column_is_drawn_at_the_seeds_sgd_is_graded_at():
+    from autograder import config as configuration
+    from autograder.strategies import Case, Draw
+    with configuration.find("nn_modules").importable():
+        from inputs import COVERAGE_ITERS, sgd_columns_inputs
+        for N in (3, 4):
+            for i in range(20):
+                inputs = sgd_columns_inputs(Draw(np.random.default_rng([N, i])), Case({"N": N, "K": 2}, 0))
+                for draw in ("randint", "choice"):  # as a student's loop draws, one column an iteration
+                    np.random.seed(inputs["seed"])
+                    drawn = {int(getattr(np.random, draw)(N)) for _ in range(COVERAGE_ITERS)}
+                    assert drawn == set(range(N)), (N, i, draw)
