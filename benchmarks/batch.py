@@ -100,7 +100,7 @@ def timed_once(workdir, folder, jobs):
 
 def run(args):
     info = common.machine()
-    notes = [n for n in [common.busy_note(info)] if n]
+    notes = common.busy_notes(info)
     if not os.path.isfile(os.path.join(common.ROOT, "autograder", "batch.py")):
         return {"machine": info, "skipped": "autograder/batch.py does not exist", "notes": notes, "targets": []}
     size = args.class_size or args.size
@@ -108,7 +108,7 @@ def run(args):
     try:
         folder = os.path.join(workdir, "class")
         os.makedirs(folder)
-        _, mix = common.write_class(folder, size)
+        mix = common.write_class(folder, size)
         print(f"batch: a class of {size} ({mix['correct']} correct, {mix['mistakes']} with a mistake), --jobs {args.jobs}")
         capacity = parallel_capacity(args.jobs, 1 if args.quick else 3)
         print(f"  the machine's own ceiling: {args.jobs} CPU-bound processes together do "
@@ -133,8 +133,6 @@ def report(r):
               f"({r['batch_per_minute']:.0f} vs {r['one_by_one_per_minute']:.0f} per minute); batch's own work "
               f"{r['batch_own_seconds']['median']:.2f} s; the machine's ceiling {r['machine_parallel_capacity']['capacity']:.2f} x")
         common.print_targets(r["targets"])
-    for note in r["notes"]:
-        print("note:", note)
 
 
 def main():
@@ -145,9 +143,7 @@ def main():
     p.add_argument("--class", dest="class_size", type=int, metavar="N",
                    help="instead: a synthetic class of N, graded once with batch")
     args = common.parse(p, size=(35, 8), repeats=(2, 1))
-    results = run(args)
-    report(results)
-    common.write_json(args.json, results)
+    common.finish(args, run, report)
 
 
 if __name__ == "__main__":

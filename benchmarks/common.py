@@ -27,7 +27,6 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # this checkout's autograder.config, not an installed one
 PY = sys.executable
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
-ASSIGNMENTS = ("backprop", "nn_modules")
 FLOOR = [PY, "-c", "import numpy"]  # the least any grading process costs
 MB = 2.0 ** 20
 
@@ -49,6 +48,22 @@ def parse(p, **defaults):
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
     return args
+
+
+def submission_arguments(p, nargs, default, text):
+    p.add_argument("submissions", nargs=nargs, default=default, metavar="SUBMISSION",
+                   help=f"{text}, or mistake:NAME for a corpus mistake" + (" (default: %(default)s)" if default else ""))
+    p.add_argument("--assignment", default="backprop", help="the assignment (default: %(default)s)")
+
+
+def finish(args, run, report=None):
+    """Runs a script's measurement, prints its report and notes, and writes its JSON (--json)."""
+    results = run(args)
+    if report:
+        report(results)
+    for note in results.get("notes", []):
+        print("note:", note)
+    write_json(args.json, results)
 
 
 def examples_arguments(p):
@@ -139,7 +154,7 @@ def grade_command(assignment, submission, out, env=None):
             "results": out, "env": env}
 
 
-def alternate(commands, runs, check=None, progress=True):
+def alternate(commands, runs, check=None):
     """Runs each command of {key: spec} once per round, the order reversed every other round, after one
     round that warms the file cache and is not counted. spec: measure()'s keywords. check(key, r) sees
     every run's result. Returns {key: [measure() result of each counted round]}."""
@@ -152,7 +167,7 @@ def alternate(commands, runs, check=None, progress=True):
                 check(key, r)
             if round_:
                 done[key].append(r)
-        if round_ and progress:
+        if round_:
             print(f"  run {round_}/{runs}: " + ", ".join(f"{k} {done[k][-1]['wall']:.2f}" for k in commands))
     return done
 
@@ -169,9 +184,9 @@ def times(done):
             "cpu_seconds": {k: stat(r["cpu"] for r in rs) for k, rs in done.items()}}
 
 
-def show(label, s, cpu=None, unit=""):
+def show(label, s, cpu=None):
     extra = f"  cpu {cpu['median']:.3f}" if cpu else ""
-    print(f"  {label:<40} {s['median']:8.3f}{unit}  [{s['min']:.3f}, {s['max']:.3f}]{extra}")
+    print(f"  {label:<40} {s['median']:8.3f}  [{s['min']:.3f}, {s['max']:.3f}]{extra}")
 
 
 def show_times(t):
@@ -202,13 +217,11 @@ def shown(path):
 
 def machine():
     from importlib import metadata
-    cpu = None
     try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.split(":")[0].strip() == "Model name":
-                cpu = line.split(":", 1)[1].strip()
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
     except OSError:
-        pass
+        lscpu = []
+    cpu = next((line.split(":", 1)[1].strip() for line in lscpu if line.split(":")[0].strip() == "Model name"), None)
     versions = {}
     for package in ("numpy", "hypothesis", "pytest", "gradescope-utils", "pyyaml", "psutil"):
         try:
@@ -221,12 +234,12 @@ def machine():
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "load_average": list(os.getloadavg())}
 
 
-def busy_note(info):
+def busy_notes(info):
     load = info["load_average"][0]
     if load > 0.5 * info["cores"]:
-        return (f"the machine was not idle (1-minute load {load:.2f} on {info['cores']} cores): "
-                "wall times are noisy, CPU times less so")
-    return None
+        return [f"the machine was not idle (1-minute load {load:.2f} on {info['cores']} cores): "
+                "wall times are noisy, CPU times less so"]
+    return []
 
 
 # ---- assignments and submissions ------------------------------------------------------
@@ -234,16 +247,6 @@ def busy_note(info):
 def assignment(name):
     from autograder import config
     return config.find(name)
-
-
-def available():
-    """The benchmarked assignments that exist, with a correct submission: {name: correct folder}."""
-    found = {}
-    for name in ASSIGNMENTS:
-        correct = os.path.join(SUBMISSIONS, name, "correct")
-        if os.path.isfile(os.path.join(ROOT, "assignments", name, "assignment.yaml")) and os.path.isdir(correct):
-            found[name] = correct
-    return found
 
 
 def assignment_copy(name, regimes, instances, folder):
@@ -300,12 +303,12 @@ def resolve(spec, name, folder):
 
 
 def write_class(folder, n, name="backprop"):
-    """n submissions in folder: the correct solutions and the corpus mistakes, cycled. Returns (paths, mix)."""
+    """n submissions in folder: the correct solutions and the corpus mistakes, cycled. Returns how many of each."""
     base, student_file = os.path.join(SUBMISSIONS, name), assignment(name).student_file
     kinds = [("correct", d) for d in sorted(os.listdir(base))
              if d.startswith("correct") and os.path.isfile(os.path.join(base, d, student_file))]
     kinds += [("mistake", m) for m in corpus(name)["mistakes"]]
-    scratch, paths = os.path.join(folder, ".mistakes"), []
+    scratch = os.path.join(folder, ".mistakes")
     for i in range(n):
         kind, what = kinds[i % len(kinds)]
         target = os.path.join(folder, f"s{i + 1:03d}-{what}")
@@ -314,10 +317,9 @@ def write_class(folder, n, name="backprop"):
             shutil.copy(os.path.join(base, what, student_file), target)
         else:
             shutil.move(write_mistake(name, what, scratch), target)
-        paths.append(target)
     shutil.rmtree(scratch, ignore_errors=True)
     correct = sum(1 for i in range(n) if kinds[i % len(kinds)][0] == "correct")
-    return paths, {"correct": correct, "mistakes": n - correct, "kinds_available": len(kinds)}
+    return {"correct": correct, "mistakes": n - correct, "kinds_available": len(kinds)}
 
 
 def gradescope_root(name, workdir, submission):

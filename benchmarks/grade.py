@@ -27,6 +27,7 @@ import tempfile
 import common
 
 PEER = os.path.join(common.HERE, "peer", "run_tests.py")
+ASSIGNMENTS = ("backprop", "nn_modules")
 
 
 def memory(commands, runs):
@@ -77,13 +78,23 @@ def targets(r, mem):
     return found
 
 
+def available():
+    """The benchmarked assignments that exist, with a correct submission: {name: correct folder}."""
+    found = {}
+    for name in ASSIGNMENTS:
+        correct = os.path.join(common.SUBMISSIONS, name, "correct")
+        if os.path.isfile(os.path.join(common.ROOT, "assignments", name, "assignment.yaml")) and os.path.isdir(correct):
+            found[name] = correct
+    return found
+
+
 def run(args):
-    info, notes = common.machine(), []
-    notes += [n for n in [common.busy_note(info)] if n]
-    found = common.available()
+    info = common.machine()
+    notes = common.busy_notes(info)
+    found = available()
     if "backprop" not in found:
         raise SystemExit("assignments/backprop or tests/submissions/backprop/correct is missing")
-    notes += [f"{n}: skipped, its assignment or correct submission is missing" for n in common.ASSIGNMENTS
+    notes += [f"{n}: skipped, its assignment or correct submission is missing" for n in ASSIGNMENTS
               if n not in found]
     workdir = tempfile.mkdtemp(prefix="autograder-bench-grade-")
     try:
@@ -154,8 +165,6 @@ def report(r):
         for k, v in r[key].items():
             print(f"  {k:<40} {v:7.3f}")
     common.print_targets(r["targets"])
-    for note in r["notes"]:
-        print("note:", note)
 
 
 def main():
@@ -164,9 +173,7 @@ def main():
     p.add_argument("--memory-runs", type=int, help="memory runs of each command (default 3, quick 1)")
     common.examples_arguments(p)
     args = common.parse(p, runs=(7, 2), memory_runs=(3, 1))
-    results = run(args)
-    report(results)
-    common.write_json(args.json, results)
+    common.finish(args, run, report)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,18 @@ import common
 
 
 def run(args):
+    spec = args.submissions  # one: nargs="?"
     info = common.machine()
-    notes = [n for n in [common.busy_note(info)] if n]
+    notes = common.busy_notes(info)
     workdir = tempfile.mkdtemp(prefix="autograder-bench-mistake-")
     try:
         graded, regimes, instances = common.graded_assignment(args, args.assignment, workdir)
-        submission = common.resolve(args.submission, args.assignment, workdir)
+        submission = common.resolve(spec, args.assignment, workdir)
         correct = os.path.join(common.SUBMISSIONS, args.assignment, "correct")
         commands = {"correct": common.grade_command(graded, correct, os.path.join(workdir, "correct.json")),
                     "mistake": common.grade_command(graded, submission, os.path.join(workdir, "mistake.json"))}
         print(f"{args.assignment} ({regimes} regimes x {instances} instances per test): "
-              f"{args.submission} against the correct submission; {args.runs} runs each, alternated")
+              f"{spec} against the correct submission; {args.runs} runs each, alternated")
         seen = {}
 
         def check(key, r):
@@ -42,11 +43,11 @@ def run(args):
     possible = sum(t.get("max_score", 0) for t in got["tests"])
     failed = [t.get("extra_data", {}).get("test") or t.get("name") for t in got["tests"] if t.get("status") == "failed"]
     if not failed:
-        notes.append(f"{args.submission}: no test failed, so nothing was shrunk")
+        notes.append(f"{spec}: no test failed, so nothing was shrunk")
     t = common.times(done)
     m = {k: v["median"] for k, v in t["seconds"].items()}
     c = {k: v["median"] for k, v in t["cpu_seconds"].items()}
-    return {"machine": info, "runs": args.runs, "assignment": args.assignment, "submission": args.submission,
+    return {"machine": info, "runs": args.runs, "assignment": args.assignment, "submission": spec,
             "regimes_per_test": regimes, "instances_per_regime": instances,
             "score": got["score"], "possible": possible, "failed_tests": failed, **t,
             "in_grader_seconds": common.stat(r["json"]["execution_time"] for r in done["mistake"]),
@@ -65,21 +66,15 @@ def report(r):
     for k, v in r["ratios"].items():
         if v is not None:
             print(f"  {k:<40} {v:7.3f}")
-    for note in r["notes"]:
-        print("note:", note)
 
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("submission", nargs="?", default="mistake:sigmoid-grad-is-sigmoid",
-                   help="a submission, or mistake:NAME for a corpus mistake (default: %(default)s)")
-    p.add_argument("--assignment", default="backprop", help="the assignment (default: %(default)s)")
+    common.submission_arguments(p, "?", "mistake:sigmoid-grad-is-sigmoid", "a submission")
     p.add_argument("--runs", type=int, help="timed rounds (default 7, quick 2)")
     common.examples_arguments(p)
     args = common.parse(p, runs=(7, 2))
-    results = run(args)
-    report(results)
-    common.write_json(args.json, results)
+    common.finish(args, run, report)
 
 
 if __name__ == "__main__":

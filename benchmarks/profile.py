@@ -178,23 +178,18 @@ def run(args):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {"machine": info, "assignment": args.assignment, "runs": args.runs, "floor_seconds": floor,
-            "submissions": found, "notes": [n for n in [common.busy_note(info)] if n]}
+            "submissions": found, "notes": common.busy_notes(info)}
 
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("submissions", nargs="*", metavar="SUBMISSION",
-                   help="submissions, or mistake:NAME for a corpus mistake (default: the correct one)")
-    p.add_argument("--assignment", default="backprop", help="the assignment (default: %(default)s)")
+    common.submission_arguments(p, "*", None, "submissions (by default the assignment's correct one)")
     p.add_argument("--runs", type=int, help="gradings of each submission, the median shown (default 5, quick 1)")
     p.add_argument("--cprofile", action="store_true", help="also a cProfile run of the grader")
     p.add_argument("--top", type=int, default=25, help="with --cprofile: how many functions (default %(default)s)")
     args = common.parse(p, runs=(5, 1))
     args.submissions = args.submissions or [os.path.join(common.SUBMISSIONS, args.assignment, "correct")]
-    results = run(args)
-    for note in results["notes"]:
-        print("note:", note)
-    common.write_json(args.json, results)
+    common.finish(args, run)
 
 
 if __name__ == "__main__":
