@@ -195,6 +195,8 @@ def show_times(t):
 
 
 def print_targets(found):
+    if not found:
+        return
     print("\ntargets")
     for t in found:
         cpu = f"; in CPU time {t['reached_cpu']:.2f}" if "reached_cpu" in t else ""
