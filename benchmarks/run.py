@@ -1,4 +1,4 @@
-"""The whole benchmark: runs grade.py, mistake.py, batch.py and profile.py, and writes results.json.
+"""The whole benchmark: runs grade.py, mistake.py, batch.py and stages.py, and writes results.json.
 
     python benchmarks/run.py [--quick] [--only grade,batch] [--out benchmarks/results.json]
 
@@ -19,7 +19,7 @@ import time
 
 import common
 
-SCRIPTS = ("grade", "mistake", "batch", "profile")
+SCRIPTS = ("grade", "mistake", "batch", "stages")
 
 
 def main():

@@ -1,6 +1,6 @@
 """Where one grading's time goes, from the engine's own timing spans (autograder/timing.py).
 
-    python benchmarks/profile.py [--quick] [--runs N] [--assignment NAME] [--cprofile] [SUBMISSION | mistake:NAME ...]
+    python benchmarks/stages.py [--quick] [--runs N] [--assignment NAME] [--cprofile] [SUBMISSION | mistake:NAME ...]
 
 Each submission (default: the assignment's correct one; mistake:NAME is a corpus mistake) is
 graded --runs times with AUTOGRADER_TIMING=FILE python -m autograder grade ..., which writes
@@ -9,9 +9,6 @@ as the engine nests them, and lines derived from them (marked =), such as Hypoth
 = test call - worker round trip - reference and judge - draw inputs - build calls. Nothing of
 the engine is patched or imported. --cprofile grades once more under cProfile (the grader
 process only) and prints its own time by where the code lives and the top functions.
-
-(This file's name shadows the standard library's `profile` inside benchmarks/ only; cProfile
-runs in the grading subprocess, whose path starts at the repository root.)
 """
 import json
 import os
