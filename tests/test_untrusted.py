@@ -50,19 +50,24 @@ ATTACKS = {
             return down(n + 1) + 1
         down(0)"""), {"square_loss"}),
     "background-processes": (in_square_loss(f"""
-        import subprocess
+        import subprocess, sys
         if not globals().get("SPAWNED"):  # once: square_loss itself stays correct
             globals()["SPAWNED"] = True
-            subprocess.Popen(["bash", "-c", "trap '' TERM HUP; (setsid sleep 4242{MARK[:2]} &); exec sleep 4243{MARK[:2]}"],
-                             start_new_session=True)"""), set()),
+            # a child that ignores TERM and HUP, and a grandchild of it in a session of its own
+            # (the reduced file system has no shell or sleep: Python it is)
+            stay = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                    "signal.signal(signal.SIGHUP, signal.SIG_IGN); time.sleep(4242)  # ")
+            spawn = (f"import os, subprocess, sys; subprocess.Popen([sys.executable, '-c', {{stay + '4242{MARK[:2]}'!r}}], "
+                     f"start_new_session=True); os.execv(sys.executable, [sys.executable, '-c', {{stay + '4243{MARK[:2]}'!r}}])")
+            subprocess.Popen([sys.executable, "-c", spawn], start_new_session=True)"""), set()),
     "fork-and-ignore-sigterm": (in_square_loss(f"""
-        import os, signal, time
+        import os, signal, sys, time
         if not globals().get("FORKED"):
             globals()["FORKED"] = True
             if os.fork() == 0:
                 os.setsid()
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                os.execvp("sleep", ["sleep", "4244{MARK[:2]}"])"""), set()),
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(4244)  # 4244{MARK[:2]}"])"""), set()),
     "fork-bomb": (in_square_loss("""
         import os
         while True:

@@ -18,7 +18,8 @@ def become_subreaper():
 
     Linux only; returns whether it is in force.
     """
-    if not hasattr(os, "fork") or not os.path.exists("/proc/self"):
+    from . import platform
+    if not platform.subreaper_possible():
         return False
     try:
         import ctypes
@@ -77,6 +78,17 @@ def working_in(folder):
         if (cwd == folder or cwd.startswith(folder + os.sep)) and alive(p):
             found.add(p.pid)
     return found
+
+
+def resident_bytes(pids):
+    """The resident memory of these processes together."""
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            continue
+    return total
 
 
 def kill(pids):
