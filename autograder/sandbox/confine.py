@@ -74,7 +74,7 @@ def sandbox_identity(exclusive):
     if platform.system() == "linux" and not uid_mapped(chosen.uid):
         if uid_mapped(NOBODY):
             return Identity(NOBODY, nogroup if uid_mapped(nogroup) else NOBODY), None
-        return None, (f"uid {chosen.uid} is not mapped in this user namespace (a rootless container?): "
+        return None, ("the sandbox's uid is not mapped in this user namespace (a rootless container?): "
                       "student code runs as the grader's user")
     return chosen, None
 
@@ -116,9 +116,11 @@ def libpython():
 def read_only_binds():
     """What the reduced file system shows read-only: the system's libraries, the interpreter, its
     standard library and libpython, numpy."""
+    system = [p for p in SYSTEM_LIBRARIES if os.path.lexists(p)]
+    shown = {os.path.realpath(p) for p in system}
     paths = {interpreter(), stdlib(), *libpython(), *numpy_folders()}
-    top = sorted(p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths))
-    return [p for p in SYSTEM_LIBRARIES if os.path.lexists(p)] + top
+    top = sorted(p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths | shown))
+    return system + top
 
 
 def hidden_paths():
