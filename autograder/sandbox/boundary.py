@@ -78,6 +78,7 @@ class Worker:
             "memory_mb": limits["memory_mb"], "output_bytes": int(limits["output_bytes"]),
             "paths": [os.path.dirname(confine.numpy_folders()[0])],
             "probe": confine.probe_settings(os.getpid())}
+        self.mark = os.path.basename(self.folder)  # in the worker's environment: finds its daemons
         self.proc, self.requests, self.protections, self.poll_memory = None, 0, None, False
         self.jail = None        # what the jail reported at the last start
         self.wrappers = True    # bubblewrap or sandbox-exec, until one fails to start the worker here
@@ -107,7 +108,7 @@ class Worker:
         spec = confine.plan(self.folder, self.user, self.limits, argv, (req_r, resp_w), bwrap=self.wrappers)
         env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
         env.update(HOME=self.folder, TMPDIR=self.folder, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", AUTOGRADER_SANDBOX=self.mark)
         try:
             # -I -S: no environment, no user site, no .pth files (an editable install of the
             # grader would otherwise be importable); the jail adds numpy's folder back.
@@ -149,8 +150,10 @@ class Worker:
     def close(self):
         """Kills the worker and everything it started; removes the sandbox folder."""
         self._kill()
-        # Without a subreaper or a pid namespace (macOS), a daemonised orphan escapes the tree: it still works here.
-        processes.kill_until_gone(lambda: processes.working_in(self.folder))
+        # Without a subreaper or a pid namespace (macOS), a daemonised orphan escapes the tree: it still
+        # carries the worker's environment, or works in the sandbox folder.
+        processes.kill_until_gone(lambda: processes.working_in(self.folder)
+                                  | processes.marked("AUTOGRADER_SANDBOX", self.mark))
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _kill(self):

@@ -91,6 +91,18 @@ def resident_bytes(pids):
     return total
 
 
+def marked(name, value):
+    """Every live process whose environment has name=value (a daemon keeps its parent's environment)."""
+    found = set()
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get(name) == value and alive(p):
+                found.add(p.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
 def kill(pids):
     for pid in pids:
         try:
