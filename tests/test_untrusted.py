@@ -183,7 +183,8 @@ def test_attack_leaves_an_honest_valid_result(graded_attacks, name, path):
     if expected is None:  # the whole file is unusable: every test fails, with the reason
         assert results["score"] == 0 and lost == {t["extra_data"]["quantity"] for t in results["tests"]}
     else:
-        assert lost == expected
+        assert lost == expected, sorted({(t["extra_data"]["quantity"], t["output"].split("\n")[2][:200])
+                                         for t in failed(results)})
     total = sum(t["max_score"] for t in results["tests"])
     assert results["score"] == sum(t["score"] for t in results["tests"]) <= total
 
