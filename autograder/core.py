@@ -53,13 +53,8 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
 
 
 def run_tests(a, submission, log, exclusive):
-    with timing.span("import pytest, Hypothesis and the grader"):
-        import pytest  # imported here: grading configuration errors should not wait for pytest
-
-        from .judging.diagnose import load_catalogue
-        from .plugin import Grading, GradingPlugin
-        from .sandbox.boundary import Worker
-        from .session import GradingSession
+    from .sandbox.boundary import Worker
+    from .session import GradingSession
 
     student_file, problem = locate(submission, a)
     with timing.span("worker: prepare (copy the submission)"):
@@ -68,7 +63,59 @@ def run_tests(a, submission, log, exclusive):
     session = GradingSession(a, worker)
     if problem:
         session.import_report = {"import_error": {"kind": "missing", "message": problem}}
-    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    session.start_early()  # Python, numpy and the student's import, while the record loads
+    try:
+        entries = grade_tests(a, session, log)
+    finally:
+        if worker:
+            with timing.span("worker: close (kill, clean up)"):
+                worker.close()
+    if session.machine_error:
+        raise session.machine_error
+    tests = sorted(entries, key=test_order)
+    report = session.import_report or {}
+    results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
+               "output": summary(a, tests, report.get("import_error"), problem)}
+    if worker and worker.protections:
+        results["extra_data"] = {"protections": worker.protections.as_json()}
+    return results
+
+
+def grade_tests(a, session, log):
+    """Every graded test's entry: from the record where the submission passes it, else from pytest."""
+    from . import record, replay
+    from .results import passed
+    with timing.span("record: find or make"):
+        recorded = record.find(a, log)
+    entries, failed = {}, {}
+    for t in recorded:
+        if session.machine_error:
+            break
+        if t.recorded:
+            with timing.span("record: replay a test"):
+                ok, regime = replay.passes(t, session, a)
+            if ok:
+                entries[t.function] = passed(t.entry, a.examples * a.instances)
+                continue
+            failed[t.function] = (t, regime)
+        else:
+            failed[t.function] = (t, None)
+    if failed and not session.machine_error:
+        entries.update(run_pytest(a, session, set(failed), log))
+        for name, (t, regime) in failed.items():  # failed on the record, passed under Hypothesis: the record's
+            if regime is not None and entries[name]["status"] == "passed":
+                entries[name] = recorded_failure(a, session, t, regime, log)
+    return list(entries.values())
+
+
+def run_pytest(a, session, only, log):
+    """Entries of the tests named in `only`, graded by pytest and Hypothesis (which shrink a failure)."""
+    with timing.span("import pytest, Hypothesis and the grader"):
+        import pytest  # imported here: a submission that passes on the record never waits for it
+
+        from .judging.diagnose import load_catalogue
+        from .plugin import Grading, GradingPlugin
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference(), only=only)
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
     # Only the plugins grading needs: a plugin that happens to be installed (pytest-randomly
@@ -82,23 +129,33 @@ def run_tests(a, submission, log, exclusive):
                                 "--noconftest", "-c", PYTEST_INI, "--rootdir", a.tests,
                                 "--import-mode=importlib", a.tests], plugins=[GradingPlugin(grading)])
     finally:
-        if worker:
-            with timing.span("worker: close (kill, clean up)"):
-                worker.close()
         shutil.rmtree(storage, ignore_errors=True)
     if session.machine_error:
-        raise session.machine_error
-    if code not in (0, 1) or not grading.tests:
-        raise RuntimeError(f"pytest ended with exit code {code} and {len(grading.tests)} results")
-    tests = sorted(grading.tests, key=test_order)
-    report = session.import_report or {}
-    results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
-               "output": summary(a, tests, report.get("import_error"), problem)}
-    if worker and worker.protections:
-        results["extra_data"] = {"protections": worker.protections.as_json()}
+        return {}
+    found = {t["extra_data"]["test"]: t for t in grading.tests}
+    if code not in (0, 1) or set(found) != set(only):
+        raise RuntimeError(f"pytest ended with exit code {code} and {len(found)} of {len(only)} results")
     if grading.internal_errors:
-        log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors))
-    return results
+        log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors) + "\n")
+    return found
+
+
+def recorded_failure(a, session, t, regime, log):
+    """The entry of a test that failed on a recorded regime which Hypothesis did not generate here."""
+    from . import replay
+    from .handout.build import graded_tests
+    from .judging.diagnose import load_catalogue
+    from .plugin import Grading, failure_entry
+    log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
+    with a.importable():
+        test = next(g.test for g in graded_tests(a) if g.function == t.function)
+    found = replay.failure(test, t, regime, session)
+    if found is None:  # right this time: a submission whose answers change from call to call
+        return {**t.entry, "score": 0.0, "status": "failed", "output": "Your code gave different answers to the "
+                "same inputs on different calls (it may keep state between calls); each call must depend only on "
+                "its inputs."}
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    return failure_entry(grading, t.entry, replay.label(t), found)
 
 
 def locate(submission, a):

@@ -29,7 +29,7 @@ import time
 
 from .. import timing
 from . import confine, processes
-from .frames import HEADER, frame
+from .frames import HEADER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINE = os.path.dirname(HERE)
@@ -169,16 +169,19 @@ class Worker:
 
     # -- calls ------------------------------------------------------------------------
 
-    def run(self, programs):
-        """Runs programs (lists of steps) in the worker; returns one result dict per program."""
+    def run(self, programs, steps, budget=None):
+        """Runs programs (the JSON text of a list of lists of steps; `steps` of them in all) in the worker;
+        returns one result dict per program. It waits for the worker no longer than `budget` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             raise WorkerError("dead", "the worker is not running")
         self.requests += 1
+        body = f'{{"id": {self.requests}, "programs": {programs}}}'.encode()
         try:
-            self.to_worker.write(frame({"id": self.requests, "programs": programs}))
+            self.to_worker.write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, OSError):
             self._died()
-        deadline = self.limits["call_seconds"] * max(1, sum(len(p) for p in programs)) + 1
+        deadline = self.limits["call_seconds"] * max(1, steps) + 1
+        deadline = min(deadline, max(budget, 1)) if budget is not None else deadline
         reply = self._receive(deadline)
         if reply.get("id") != self.requests or not isinstance(reply.get("results"), list):
             self._kill()
