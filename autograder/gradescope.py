@@ -4,6 +4,7 @@
                                      engine, this assignment's folder and its reference)
     run(assignment=None)             grades $AUTOGRADER_ROOT/submission into results/results.json
 """
+import json
 import os
 import sys
 import zipfile
@@ -32,7 +33,9 @@ def assignment_of_source():
 
 
 def build_zip(a, out_dir):
-    """Writes out_dir/autograder.zip for assignment `a`; returns its path."""
+    """Writes out_dir/autograder.zip for assignment `a`, with the record of its tests; returns its path."""
+    from . import record
+    data = record.make(a)  # before anything is written: a test that cannot run writes no zip
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "autograder.zip")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -44,14 +47,18 @@ def build_zip(a, out_dir):
         z.writestr("ASSIGNMENT", a.name + "\n")
         for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
             add_tree(z, folder)
+        z.writestr(os.path.join(os.path.relpath(a.folder, ROOT), record.FILE), json.dumps(data))
         z.write(a.reference, os.path.relpath(a.reference, ROOT))
         z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
     return path
 
 
 def add_tree(z, folder):
+    from .record import FILE
     for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for f in sorted(files):
+            if f == FILE:  # a record left in the folder: the zip gets a fresh one
+                continue
             full = os.path.join(root, f)
             z.write(full, os.path.relpath(full, ROOT))

@@ -73,7 +73,9 @@ def find(a, log):
             return tests_of(data)
         if data is not None:
             log.write(f"record {path}: made for other tests or another engine; not used\n")
-    data = make(a, key)
+    from . import timing
+    with timing.span("record: make (Hypothesis and the reference, once)"):
+        data = make(a, key)
     try:
         results.write_json(cache_path(a, key), data)
     except OSError as exc:  # a read-only home: grading goes on, the next one makes it again

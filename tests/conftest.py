@@ -107,7 +107,7 @@ def autograder_zip(tmp_path_factory):
 _uids = iter(range(210000, 220000))
 
 
-def run_gradescope(zip_path, submission, root):
+def run_gradescope(zip_path, submission, root, env=None):
     """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder."""
     import shutil
     import zipfile
@@ -118,7 +118,7 @@ def run_gradescope(zip_path, submission, root):
         os.chmod(os.path.join(root, "source", name), 0o755)
     shutil.copytree(submission, os.path.join(root, "submission"))
     env = dict(os.environ, AUTOGRADER_ROOT=root, AUTOGRADER_PYTHON=sys.executable,
-               AUTOGRADER_SANDBOX_USER=str(next(_uids)))  # parallel test runs must not share a uid
+               AUTOGRADER_SANDBOX_USER=str(next(_uids)), **(env or {}))  # parallel test runs must not share a uid
     done = subprocess.run(["bash", os.path.join(root, "source", "run_autograder")], env=env,
                           capture_output=True, text=True, timeout=900)
     with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as f:
