@@ -157,15 +157,15 @@ def build_root(spec):
 # ---- 4. the worker -------------------------------------------------------------------------
 
 def become_student(spec):
-    """As root: the sandbox uid, no groups; always: no new privileges."""
-    c = libc()
+    """As root: the sandbox uid, no groups; no new privileges (but for bubblewrap, which may need its
+    own setuid bit or AppArmor profile to make namespaces, and sets it for the worker itself)."""
     if spec["identity"]:
         uid, gid = spec["identity"]
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
-    if sys.platform.startswith("linux"):
-        c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if sys.platform.startswith("linux") and spec["argv"][0] != spec.get("bwrap"):
+        libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
 def unreachable(paths):
