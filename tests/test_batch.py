@@ -20,7 +20,7 @@ import zipfile
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, grade_many, validate, write_mistake, write_submission
-from autograder import config
+from autograder import archives, config
 from autograder.classroom import compare, discover, report, run, scores
 from autograder.sandbox import processes
 
@@ -422,7 +422,7 @@ def test_a_zip_never_makes_links_and_has_size_limits(tmp_path, monkeypatch):
     discover.safe_extract(path, str(tmp_path / "into"))
     assert (tmp_path / "into" / "a" / "backprop.py").is_file()
     assert not os.path.lexists(tmp_path / "into" / "a" / "link")
-    monkeypatch.setattr(discover, "ZIP_MAX_TOTAL_BYTES", 10)
+    monkeypatch.setattr(archives, "EXPORT_LIMITS", archives.ZipLimits(10, 2**20, 10))
     big = zip_with(tmp_path / "big.zip", [("a/backprop.py", "x" * 11, 0)])
     with pytest.raises(discover.BatchError, match="more than the sizes allowed"):
         discover.safe_extract(big, str(tmp_path / "into2"))
