@@ -65,10 +65,12 @@ def test_order(entry):
 
 # ---- the whole grading ---------------------------------------------------------------
 
-def summary(a, tests, import_error, problem):
-    """The top of results.json: the score, and what failed, by factor."""
+def summary(a, tests, import_error, problem, notes=()):
+    """The top of results.json: the score, what was done with the upload (notes), and what failed, by factor."""
     earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"{a.title}: {earned:g} / {possible:g} points."]
+    if notes:
+        lines.append(" ".join(notes))
     if problem:
         lines.append(problem)
     elif import_error:
