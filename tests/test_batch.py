@@ -236,6 +236,38 @@ def test_export_submissions_are_graded_like_the_same_files_in_a_folder(graded_ex
     assert scores.points(found["score"]) == full_marks(found)
 
 
+def test_an_export_gets_the_late_penalty_from_created_at_and_identical_scores_twice(tmp_path):
+    """1.5 days late at 10% a day loses 15%; never the submission limit (a regrade is one grading each)."""
+    folder = tmp_path / "backprop"
+    shutil.copytree(config.find("backprop").folder, folder)
+    with open(folder / "assignment.yaml", "a") as f:
+        f.write("\nsubmissions: {limit: 1, per: 24h}\n"
+                "late: {penalty_per_day: 0.1, cap: 0.5, grace_minutes: 15, due_date: 2025-01-31T21:30:00-05:00}\n")
+    correct = open(CORRECT, encoding="utf-8").read()
+    path = make_export(str(tmp_path / "export.zip"), {"submission_101/backprop.py": correct,
+                                                     "submission_102/backprop.py": correct,
+                                                     "submission_103/backprop.py": correct})
+    out = str(tmp_path / "out")
+    assert run.run_batch(str(folder), path, out, jobs=2, progress=False) == 0
+    with open(os.path.join(out, "scores.csv"), "rb") as f:
+        first = f.read()
+    rows = {r["Name"]: r for r in read_csv(os.path.join(out, "scores.csv"))}
+    assert list(rows["Dan Descent"])[4:7] == ["Total", "Before penalty", "Late penalty (%)"]
+    dan = rows["Dan Descent"]  # submission_103, 2025-02-02 09:30 -05:00: 1.5 days late
+    assert (dan["Total"], dan["Before penalty"], dan["Late penalty (%)"]) == ("41.65", "49", "15")
+    ada = rows["Ada Lovelace"]  # 12.5 hours late: 0.521 days
+    assert (ada["Total"], ada["Before penalty"], ada["Late penalty (%)"]) == ("46.45", "49", "5.21")
+    assert rows["Eve Empty"]["Late penalty (%)"] == ""  # listed, no files: not graded
+    found = results_of(out, "submission_103")
+    validate(found)
+    assert "1.5 days × 10% = 15%" in found["output"] and found["score"] == 41.65
+    assert "submissions" not in found["extra_data"] and "Submissions" not in found["output"]
+    assert all(results_of(out, i)["score"] > 0 for i in ("submission_101", "submission_102", "submission_103"))
+    assert run.run_batch(str(folder), path, out, jobs=2, force=True, progress=False) == 0
+    with open(os.path.join(out, "scores.csv"), "rb") as f:
+        assert f.read() == first
+
+
 def test_compare_shows_what_a_regrade_changed(graded_export, tmp_path, capsys):
     old_zip, old = graded_export
     files = export_files(open(CORRECT, encoding="utf-8").read())  # submission_102 fixed its mistake

@@ -32,6 +32,8 @@ class Submission:
     submitters: list = field(default_factory=list)  # [{"name", "email", "sid"}]
     missing: str = None             # the export lists it but has no files for it
     digest: str = None              # its files' fingerprint, taken once before grading
+    created_at: str = None          # when it was submitted (the export's metadata)
+    late: object = None             # the policies.Lateness its results get (batch applies the late penalty)
 
 
 # ---- finding the submissions -------------------------------------------------------
@@ -85,13 +87,15 @@ def export_submissions(root, out, a):
         if not is_safe_id(name):
             continue
         submitters = metadata.get(name, {}).get("submitters", [])
+        created = metadata.get(name, {}).get("created_at")
+        created = None if created is None else str(created)
         path = os.path.join(root, name)
         if os.path.isdir(path):
-            subs.append(Submission(name, path, submitters))
+            subs.append(Submission(name, path, submitters, created_at=created))
         elif os.path.isfile(path):
-            subs.append(Submission(name, stage(path, name, out, a), submitters))
+            subs.append(Submission(name, stage(path, name, out, a), submitters, created_at=created))
         else:
-            subs.append(Submission(name, path, submitters,
+            subs.append(Submission(name, path, submitters, created_at=created,
                                    missing=f"the export lists {name} but has no files for it"))
     return sorted(subs, key=lambda s: natural(s.id))
 

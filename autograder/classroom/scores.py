@@ -3,8 +3,10 @@
 scores.csv, UTF-8, one row per submitter (a group submission gives each member a row;
 a submission without metadata gives one row with empty name, email and SID):
 
-    Name, Email, SID, Submission ID, Total, then one column per test ("<number> <name>
-    (<points>)") holding the points earned; empty where the test did not run.
+    Name, Email, SID, Submission ID, Total (after any late penalty), Before penalty (the
+    tests' points), Late penalty (%) (empty where no late penalty applies: no late: policy, or
+    no created_at), then one column per test ("<number> <name> (<points>)") holding the
+    points earned; empty where the test did not run.
 
 For a gradebook import only the identity columns and Total matter. Gradescope's score
 import for an assignment matches students by Email (or SID) and reads the column you pick
@@ -65,7 +67,7 @@ def factor_of(t):
 
 def write_scores(out, subs, results):
     columns = test_columns(results)
-    header = ["Name", "Email", "SID", "Submission ID", "Total"] + [
+    header = ["Name", "Email", "SID", "Submission ID", "Total", "Before penalty", "Late penalty (%)"] + [
         f"{number} {name} ({points(top)})" for _, number, name, top in columns]
     rows = []
     for s in subs:
@@ -73,7 +75,9 @@ def write_scores(out, subs, results):
             continue
         r = results[s.id]
         earned = {test_key(t): t.get("score", 0) for t in r.get("tests", [])}
-        cells = [points(r.get("score", 0))] + [points(earned[k]) if k in earned else "" for k, *_ in columns]
+        late = (r.get("extra_data") or {}).get("late")
+        before = [points(late["before"]), points(100 * late["penalty"])] if late else [points(r.get("score", 0)), ""]
+        cells = [points(r.get("score", 0))] + before + [points(earned[k]) if k in earned else "" for k, *_ in columns]
         for person in s.submitters or [{"name": "", "email": "", "sid": ""}]:
             rows.append([person["name"], person["email"], person["sid"], s.id] + cells)
     buffer = io.StringIO()
