@@ -258,3 +258,15 @@ def test_staging_is_removed_and_plain_files_are_not_staged(tmp_path):
         staged = up.folders[0]
         assert sorted(os.listdir(staged)) == ["backprop (1).py", "backprop.py", "helpers.py"]
     assert not os.path.exists(staged)
+
+
+def test_check_runs_the_public_tests_on_a_notebook(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    folder = os.path.dirname(write(str(tmp_path / "nb"), "Copy of backprop.ipynb", json.dumps(colab(source()))))
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", "backprop", folder], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed" in done.stdout and "failed" not in done.stdout
