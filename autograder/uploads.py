@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import archives
 
 COPY_LIMIT = 10 * 2**20  # a student's other files beyond this size are not staged (as the sandbox does)
+NOTEBOOK_LIMIT = 64 * 2**20  # a notebook is parsed by the grader: bounded (outputs and images included)
 # What browsers, file managers and Colab add to a file's name when they make a copy of it:
 # `backprop (1).py`, `backprop-2.py`, `backprop_2.py`, `backprop copy.py`, `backprop - Copy.py`,
 # `Copy of backprop.ipynb`.
@@ -275,6 +276,8 @@ class NotebookError(Exception):
 def from_notebook(path, a, within):
     name = os.path.basename(path)
     try:
+        if os.path.getsize(path) > NOTEBOOK_LIMIT:
+            raise NotebookError(f"it is larger than {NOTEBOOK_LIMIT >> 20} MB; clear its outputs")
         with open(path, "rb") as f:
             source, cells = notebook_source(f.read())
     except (NotebookError, OSError) as exc:

@@ -467,11 +467,13 @@ def test_a_folder_of_files_and_folders_is_a_class(tmp_path):
     (folder / "bob.py").write_text("x = 1\n")
     (folder / "carol.zip").write_bytes(open(zip_with(tmp_path / "c.zip", [("hw/backprop.py", "y = 2\n", 0)]), "rb").read())
     (folder / "notes.txt").write_text("not a submission\n")
+    (folder / "dave.ipynb").write_text("{}")  # a notebook: uploads.py makes it the student file
     (folder / ".DS_Store").write_text("")
     out = folder / "graded"  # an output folder inside the class is not a submission
     out.mkdir()
     subs = discover.discover(str(folder), str(out), a)
-    assert [s.id for s in subs] == ["alice", "bob", "carol"]
+    assert [s.id for s in subs] == ["alice", "bob", "carol", "dave"]
+    assert os.listdir(subs[3].path) == ["dave.ipynb"]
     assert open(os.path.join(subs[1].path, "backprop.py")).read() == "x = 1\n"
     assert open(os.path.join(subs[2].path, "hw", "backprop.py")).read() == "y = 2\n"
     assert discover.natural("submission_9") < discover.natural("submission_10")

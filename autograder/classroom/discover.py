@@ -101,7 +101,7 @@ def export_submissions(root, out, a):
 
 
 def folder_submissions(root, out, a):
-    """A folder with one subfolder, .py or .zip per student; the id is its name (a file's without .py/.zip)."""
+    """A folder with one subfolder, .py, .ipynb or .zip per student; the id is its name (a file's without extension)."""
     entries = []
     for name in sorted(os.listdir(root)):
         path = os.path.join(root, name)
@@ -109,7 +109,7 @@ def folder_submissions(root, out, a):
             continue  # the output folder (or a folder holding it) is not a submission
         if os.path.isdir(path):
             entries.append((name, path, False))
-        elif os.path.isfile(path) and name.endswith((".py", ".zip")):
+        elif os.path.isfile(path) and name.endswith((".py", ".zip", ".ipynb")):
             entries.append((os.path.splitext(name)[0], path, True))
     counts = Counter(i for i, _, _ in entries)
     subs = []

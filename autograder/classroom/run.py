@@ -3,7 +3,7 @@
     python -m autograder batch ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--force]
 
 SUBMISSIONS is a folder with one subfolder (or one file: `.py`, graded as the student
-file, or `.zip`) per student, or a Gradescope "Export Submissions" zip or its unpacked
+file, `.ipynb` or `.zip`) per student, or a Gradescope "Export Submissions" zip or its unpacked
 folder (`submission_metadata.yml` beside one `submission_<id>` folder per submission).
 
 One grading core: every submission is graded by its own `python -m autograder grade`
