@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+# How the paragraphs the policies put on top of results.json's output begin (the class report skips them).
+MARKS = ("**Late penalty:", "**On time:", "**Submissions:", "**Not graded:")
 BEYOND = ("best", "latest")  # what stands for a submission beyond the limit
 UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 NOT_COUNTED = ("grader", "configuration")  # the grader's own failures do not use up a submission

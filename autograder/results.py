@@ -69,8 +69,6 @@ def summary(a, tests, import_error, problem, notes=()):
     """The top of results.json: the score, what was done with the upload (notes), and what failed, by factor."""
     earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"{a.title}: {earned:g} / {possible:g} points."]
-    if notes:
-        lines.append(" ".join(notes))
     if problem:
         lines.append(problem)
     elif import_error:
@@ -80,6 +78,8 @@ def summary(a, tests, import_error, problem, notes=()):
         factors = sorted({t["extra_data"]["factor"] for t in failures})
         lines.append("Tests failed in: " + ", ".join(factors) + ". Each failed test below names the "
                      "factor, shows the smallest example that fails, and, where it can, the likely mistake.")
+    if notes:  # last: the paragraph after the score stays what went wrong (the class report reads it there)
+        lines.append(" ".join(notes))
     return "\n\n".join(lines)
 
 

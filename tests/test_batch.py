@@ -245,7 +245,7 @@ def test_an_export_gets_the_late_penalty_from_created_at_and_identical_scores_tw
                 "late: {penalty_per_day: 0.1, cap: 0.5, grace_minutes: 15, due_date: 2025-01-31T21:30:00-05:00}\n")
     correct = open(CORRECT, encoding="utf-8").read()
     path = make_export(str(tmp_path / "export.zip"), {"submission_101/backprop.py": correct,
-                                                     "submission_102/backprop.py": correct,
+                                                     "submission_102/backprop.py": BROKEN["syntax-error"],
                                                      "submission_103/backprop.py": correct})
     out = str(tmp_path / "out")
     assert run.run_batch(str(folder), path, out, jobs=2, progress=False) == 0
@@ -262,7 +262,9 @@ def test_an_export_gets_the_late_penalty_from_created_at_and_identical_scores_tw
     validate(found)
     assert "1.5 days × 10% = 15%" in found["output"] and found["score"] == 41.65
     assert "submissions" not in found["extra_data"] and "Submissions" not in found["output"]
-    assert all(results_of(out, i)["score"] > 0 for i in ("submission_101", "submission_102", "submission_103"))
+    assert all(results_of(out, i)["score"] > 0 for i in ("submission_101", "submission_103"))
+    row = next(line for line in open(os.path.join(out, "report.md"), encoding="utf-8") if "| submission_102 |" in line)
+    assert "could not be imported" in row and "Late penalty" not in row  # the report's headline skips the penalty
     assert run.run_batch(str(folder), path, out, jobs=2, force=True, progress=False) == 0
     with open(os.path.join(out, "scores.csv"), "rb") as f:
         assert f.read() == first
