@@ -41,6 +41,7 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
                              "This is not a problem with your code; course staff have been told.", "grader")
     results["execution_time"] = round(time.monotonic() - started, 3)
     results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
+    results["output_format"] = results.get("output_format", "md")  # the notes on top use `code` and **bold**
     if out:
         write_results(results, out)
     timing.write()

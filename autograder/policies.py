@@ -286,7 +286,7 @@ def not_graded(w):
         lines.append("Below are the results of that submission.")
     return {"score": standing.score, "output": " ".join(lines), "tests": tests,
             "extra_data": {"submissions": {**record(rule, w.graded), "not_graded": True}},
-            "execution_time": 0.0, "stdout_visibility": "hidden"}
+            "execution_time": 0.0, "stdout_visibility": "hidden", "output_format": "md"}
 
 
 def window_text(w, counted):

@@ -67,6 +67,7 @@ def full(results):
 def test_a_first_submission_is_graded_and_told_how_many_are_left(tmp_path, autograder_zip):
     results, log = gradescope(tmp_path, autograder_zip, metadata(BEFORE_DUE))
     assert results["score"] == full(results) == 49, log
+    assert results["output_format"] == "md"  # its **bold** reads as bold
     assert results["output"].startswith("**Submissions:** this is graded submission 1 of the 5 allowed in any "
                                         "24 hours; 4 more can be graded now.")
     assert "stops counting at Tue 4 Feb 2025, 12:00 (UTC-05:00)" in results["output"]
@@ -97,7 +98,7 @@ def test_the_sixth_in_a_window_is_not_graded_and_the_best_earlier_score_stands(t
         "**Not graded:** you have used the 5 graded submissions allowed in any 24 hours. Your best score "
         "among them, 45, from your submission of Sun 2 Feb 2025, 21:00 (UTC-05:00), stands as this "
         "submission's score. Your next submission can be graded from Mon 3 Feb 2025, 16:00 (UTC-05:00).")
-    assert results["extra_data"]["submissions"]["not_graded"] is True
+    assert results["extra_data"]["submissions"]["not_graded"] is True and results["output_format"] == "md"
     assert "every earlier submission in the window counts" in log
     assert "pytest" not in log and "passed" not in log  # nothing was graded
 
