@@ -23,6 +23,7 @@ import math
 import os
 from collections import Counter
 
+from .. import policies
 from ..judging.feedback import FACTORS, first_line
 from ..results import write_atomic
 from .discover import natural
@@ -185,7 +186,8 @@ def errors(results, ids):
 
 def headline(r):
     """One line that says what went wrong: the run's own message, the import error, or the first error of a test."""
-    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n") if p.strip()]
+    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n")
+             if p.strip() and not p.strip().startswith(policies.MARKS)]  # a late penalty's paragraph on top
     if (r.get("extra_data") or {}).get("error"):
         text = parts[0] if parts else ""
     elif len(parts) > 1 and not parts[1].startswith("Tests failed in"):
