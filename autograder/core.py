@@ -15,7 +15,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from . import config as configuration
 from . import timing, uploads
 from .config import ConfigError
-from .results import failed_run, summary, test_order, write_results
+from .results import NOT_YOUR_CODE, failed_run, summary, test_order, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTEST_INI = os.path.join(HERE, "pytest-grading.ini")
@@ -30,15 +30,20 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
     """
     started = time.monotonic()
     log = log if log is not None else io.StringIO()
+    from .sandbox.boundary import MachineError
     try:
         a = configuration.find(assignment) if isinstance(assignment, str) else assignment
         results = run_tests(a, submission, log, exclusive)
     except ConfigError as exc:
-        results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration")
-    except Exception:  # the grader's own bug: the student still gets a results.json that says so
+        results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration", str(exc))
+    except MachineError as exc:
+        log.write(f"Student code cannot run on this machine: {exc}\n")
+        results = failed_run(f"The autograder could not run your code on its machine. {NOT_YOUR_CODE}",
+                             "machine", str(exc))
+    except Exception as exc:  # the grader's own bug: the student still gets a results.json that says so
         log.write(traceback.format_exc())
-        results = failed_run("The autograder itself failed while grading this submission. "
-                             "This is not a problem with your code; course staff have been told.", "grader")
+        results = failed_run(f"The autograder itself failed while grading this submission. {NOT_YOUR_CODE}",
+                             "grader", f"the grader crashed: {type(exc).__name__}: {exc}")
     results["execution_time"] = round(time.monotonic() - started, 3)
     results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
     results["output_format"] = results.get("output_format", "md")  # the notes on top use `code` and **bold**
@@ -84,6 +89,8 @@ def run_tests(a, submission, log, exclusive):
                 worker.close()
         shutil.rmtree(storage, ignore_errors=True)
         upload.close()
+    if session.machine_error:
+        raise session.machine_error
     if code not in (0, 1) or not grading.tests:
         raise RuntimeError(f"pytest ended with exit code {code} and {len(grading.tests)} results")
     tests = sorted(grading.tests, key=test_order)
@@ -92,6 +99,8 @@ def run_tests(a, submission, log, exclusive):
     report = session.import_report or {}
     results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
                "output": upload.rewrite(summary(a, tests, report.get("import_error"), problem, upload.notes))}
+    if worker and worker.protections:
+        results["extra_data"] = {"protections": worker.protections.as_json()}
     if grading.internal_errors:
         log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors))
     return results

@@ -62,6 +62,8 @@ class GradingPlugin:
         session = item.config.stash[GRADING].session
         session.begin(item.nodeid, graded_info(item.obj, item.name))
         broken = session.ensure_started().get("import_error")
+        if session.machine_error:  # no test can be graded here: stop, core.py says why
+            pytest.exit(str(session.machine_error), returncode=pytest.ExitCode.INTERRUPTED)
         if broken:  # every example would fail the same way: say so without running any
             raise Failure(FailureReport("error", "", "", {}, broken.get("message", ""),
                                         error={**broken, "during_import": True}))

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 MARKS = ("**Late penalty:", "**On time:", "**Submissions:", "**Not graded:")
 BEYOND = ("best", "latest")  # what stands for a submission beyond the limit
 UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-NOT_COUNTED = ("grader", "configuration")  # the grader's own failures do not use up a submission
 
 
 # ---- the course's policies, from assignment.yaml --------------------------------------
@@ -408,7 +407,8 @@ class OnGradescope:
             if text and not error:
                 paragraphs.append(text)  # first: it changes the score
         if self.window:
-            counted = error not in NOT_COUNTED
+            from .results import grader_faults  # the grader's, the course's or the machine's failure
+            counted = not grader_faults(results)  # does not use up a submission
             graded = list(self.window.graded) + ([self.window.created_at] if counted else [])
             results["extra_data"] = {**(results.get("extra_data") or {}),
                                      "submissions": record(self.window.rule, graded)}

@@ -9,7 +9,7 @@ import time
 
 from . import timing
 from .judging.judge import JudgeOptions, judge
-from .sandbox.boundary import WorkerError
+from .sandbox.boundary import MachineError, WorkerError
 
 
 class GradingSession:
@@ -18,6 +18,7 @@ class GradingSession:
         self.started = time.monotonic()
         self.test_id, self.current = None, None  # the running test, and its testing.Graded label
         self.import_report = None
+        self.machine_error = None  # student code cannot run on this machine: nothing can be graded
         self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
 
     def begin(self, test_id, graded_info):
@@ -82,4 +83,7 @@ class GradingSession:
                 self.import_report = self.worker.start()
         except WorkerError as exc:
             self.import_report = {"import_error": {"kind": exc.kind, "message": exc.message}}
+        except MachineError as exc:
+            self.machine_error = exc
+            self.import_report = {"import_error": {"kind": "machine", "message": str(exc)}}
         return self.import_report

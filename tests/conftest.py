@@ -46,11 +46,15 @@ def write_submission(folder, name, text, assignment="backprop"):
     return path
 
 
-def grade(assignment, submission, out):
-    """`python -m autograder grade` in its own process; returns (results dict, printed table)."""
+def grade(assignment, submission, out, status=0, env=None):
+    """`python -m autograder grade` in its own process; returns (results dict, printed table).
+
+    status: the exit status it must end with (2 when the grader, the course or the machine failed:
+    then stderr must say why). env: more environment, e.g. AUTOGRADER_SIMULATE to play another machine."""
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, submission, "--json", out],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    assert done.returncode == status, done.stderr
+    assert ("error: not graded" in done.stderr) == (status == 2), done.stderr
     with open(out, encoding="utf-8") as f:
         return json.load(f), done.stdout
 

@@ -390,7 +390,7 @@ def test_without_matplotlib_the_report_says_what_to_install(graded_class, tmp_pa
     assert report.write_reports(str(tmp_path), a, subs, scores.load_all(str(tmp_path), subs)) is False
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'pip install -e &quot;.[report]&quot;' in page and "data:image/png" not in page
-    assert page.count("<table>") == 4  # distribution, factors, tests, errors (no misconception here)
+    assert page.count("<table>") == 5  # distribution, factors, tests, errors, protections (no misconception here)
     assert "<h2>Pass rate by factor</h2>" in page and "<td>link-term</td>" in page
 
 
@@ -407,7 +407,7 @@ def test_report_html_renders_in_a_headless_browser(graded_class, tmp_path):
         capture_output=True, text=True, timeout=120)
     dom = done.stdout
     assert "Pass rate by factor" in dom, done.stderr[-2000:]
-    assert dom.count("<table>") == 5 and "<th>factor</th>" in dom
+    assert dom.count("<table>") == 6 and "<th>factor</th>" in dom
     assert "<img src=" not in dom  # the hostile folder name stayed text
     if has_matplotlib():
         charts = dom.split('src="data:image/png;base64,')[1:]

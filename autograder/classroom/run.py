@@ -41,7 +41,7 @@ from .. import config as configuration
 from .. import policies
 from ..cli import ExitStatus
 from ..config import ROOT
-from ..results import failed_run, write_json, write_results
+from ..results import grader_faults, failed_run, write_json, write_results
 from ..sandbox import processes
 from .discover import MANIFEST, BatchError, Submission, discover, file_digest
 from .report import REPORT_HINT, write_reports
@@ -107,6 +107,13 @@ def run_batch(assignment, submissions, out, jobs=None, force=False, *, wall_seco
         print(f"interrupted: {len(results)} of {len(subs)} submissions are graded; "
               "run the same command again to grade the rest", file=sys.stderr)
         return ExitStatus.INTERRUPTED
+    faulty = {i: grader_faults(r) for i, r in sorted(results.items()) if grader_faults(r)}
+    if faulty:
+        first, causes = next(iter(faulty.items()))
+        print(f"error: {len(faulty)} of {len(subs)} submissions were not graded because of the grader, the "
+              f"course's files or this machine (their rows say 'not graded: grader error'); "
+              f"{first}: {causes[0]}", file=sys.stderr)
+        return ExitStatus.NOT_GRADED
     return ExitStatus.OK
 
 
@@ -270,7 +277,7 @@ def finish(out, job, overran, grader):
         kill_orphans(job.tmpdir)  # a worker the dead grader could not stop
     shutil.rmtree(job.tmpdir, ignore_errors=True)
     results = None
-    if not overran and code == 0:
+    if not overran and code in (ExitStatus.OK, ExitStatus.NOT_GRADED):  # NOT_GRADED: written, and it says why
         try:
             with open(tmp, encoding="utf-8") as f:
                 results = json.load(f)

@@ -25,7 +25,7 @@ from collections import Counter
 
 from .. import policies
 from ..judging.feedback import FACTORS, first_line
-from ..results import write_atomic
+from ..results import grader_faults, write_atomic
 from .discover import natural
 
 
@@ -66,6 +66,9 @@ def factor_of(t):
 
 # ---- scores.csv --------------------------------------------------------------------
 
+NOT_GRADED = "not graded: grader error"  # the grader, the course's files or the machine failed: no score
+
+
 def write_scores(out, subs, results):
     columns = test_columns(results)
     header = ["Name", "Email", "SID", "Submission ID", "Total", "Before penalty", "Late penalty (%)"] + [
@@ -76,9 +79,11 @@ def write_scores(out, subs, results):
             continue
         r = results[s.id]
         earned = {test_key(t): t.get("score", 0) for t in r.get("tests", [])}
+        total = NOT_GRADED if grader_faults(r) else points(r.get("score", 0))
         late = (r.get("extra_data") or {}).get("late")
-        before = [points(late["before"]), points(100 * late["penalty"])] if late else [points(r.get("score", 0)), ""]
-        cells = [points(r.get("score", 0))] + before + [points(earned[k]) if k in earned else "" for k, *_ in columns]
+        before = ([points(late["before"]), points(100 * late["penalty"])] if late and not grader_faults(r)
+                  else ["" if grader_faults(r) else total, ""])
+        cells = [total] + before + [points(earned[k]) if k in earned else "" for k, *_ in columns]
         for person in s.submitters or [{"name": "", "email": "", "sid": ""}]:
             rows.append([person["name"], person["email"], person["sid"], s.id] + cells)
     buffer = io.StringIO()
@@ -123,7 +128,22 @@ def summarize(a, subs, results):
         "not_graded": len(subs) - len(ids), "possible": possible, "scores": scores,
         "stats": score_stats(scores, possible), "bins": histogram(scores, possible),
         "factors": factors, "tests": tests,
-        "misconceptions": misconceptions(results, ids), "errors": errors(results, ids)}
+        "misconceptions": misconceptions(results, ids), "errors": errors(results, ids),
+        "protections": protections(results, ids)}
+
+
+def protections(results, ids):
+    """[{name, in_force, gradings, how}] over the class: how many gradings had each protection, and the
+    distinct reasons (in force: by what; missing: why not)."""
+    found = {}
+    for i in ids:
+        for name, text in ((results[i].get("extra_data") or {}).get("protections") or {}).items():
+            entry = found.setdefault(name, {"name": name, "in_force": 0, "gradings": 0, "how": []})
+            entry["gradings"] += 1
+            entry["in_force"] += text.startswith("in force")
+            if text not in entry["how"]:
+                entry["how"].append(text)
+    return list(found.values())
 
 
 def score_stats(scores, possible):
