@@ -13,7 +13,7 @@ import traceback
 from contextlib import redirect_stderr, redirect_stdout
 
 from . import config as configuration
-from . import timing
+from . import timing, uploads
 from .config import ConfigError
 from .results import NOT_YOUR_CODE, failed_run, summary, test_order, write_results
 
@@ -46,6 +46,7 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
                              "grader", f"the grader crashed: {type(exc).__name__}: {exc}")
     results["execution_time"] = round(time.monotonic() - started, 3)
     results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
+    results["output_format"] = results.get("output_format", "md")  # the notes on top use `code` and **bold**
     if out:
         write_results(results, out)
     timing.write()
@@ -56,7 +57,8 @@ def run_tests(a, submission, log, exclusive):
     from .sandbox.boundary import Worker
     from .session import GradingSession
 
-    student_file, problem = locate(submission, a)
+    upload = uploads.prepare(submission, a)  # a copy's name, a zip, a notebook, an encoding: made the student file
+    student_file, problem = upload.path, upload.problem
     with timing.span("worker: prepare (copy the submission)"):
         worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
                         a.forbidden_imports, exclusive) if student_file else None
@@ -70,12 +72,15 @@ def run_tests(a, submission, log, exclusive):
         if worker:
             with timing.span("worker: close (kill, clean up)"):
                 worker.close()
+        upload.close()
     if session.machine_error:
         raise session.machine_error
     tests = sorted(entries, key=test_order)
+    for t in tests:
+        t["output"] = upload.rewrite(t["output"])  # a notebook's lines: its cells
     report = session.import_report or {}
     results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
-               "output": summary(a, tests, report.get("import_error"), problem)}
+               "output": upload.rewrite(summary(a, tests, report.get("import_error"), problem, upload.notes))}
     if worker and worker.protections:
         results["extra_data"] = {"protections": worker.protections.as_json()}
     return results
@@ -162,8 +167,9 @@ def locate(submission, a):
     """(path of the student's file, None) or (None, a sentence that says what is wrong)."""
     names = [a.student_file] + list(a.also_accept)
     if os.path.isfile(submission):
-        return (submission, None) if os.path.basename(submission) in names else (
-            None, f"Expected a file named {a.student_file}, got {os.path.basename(submission)}")
+        if os.path.basename(submission) in names or uploads.find_stand_in(submission, a)[0]:
+            return submission, None
+        return None, f"Expected a file named {a.student_file}, got {os.path.basename(submission)}"
     found = []
     for root, dirs, files in os.walk(submission):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
@@ -173,6 +179,9 @@ def locate(submission, a):
     if len(shallowest) == 1:  # the student's file, not a copy in some subfolder
         return shallowest[0], None
     if not found:
+        stand_in, problem = uploads.find_stand_in(submission, a)  # `backprop (1).py`, a notebook, a zip
+        if stand_in or problem:
+            return stand_in, problem
         seen = sorted(f for _, _, files in os.walk(submission) for f in files if f.endswith(".py"))[:10]
         hint = f" (found: {', '.join(seen)})" if seen else " (the submission has no Python files)"
         return None, f"Your submission has no file named {a.student_file}{hint}. Upload {a.student_file}."

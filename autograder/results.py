@@ -81,8 +81,8 @@ def test_order(entry):
 
 # ---- the whole grading ---------------------------------------------------------------
 
-def summary(a, tests, import_error, problem):
-    """The top of results.json: the score, and what failed, by factor."""
+def summary(a, tests, import_error, problem, notes=()):
+    """The top of results.json: the score, what was done with the upload (notes), and what failed, by factor."""
     earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"{a.title}: {earned:g} / {possible:g} points."]
     if problem:
@@ -94,6 +94,8 @@ def summary(a, tests, import_error, problem):
         factors = sorted({t["extra_data"]["factor"] for t in failures})
         lines.append("Tests failed in: " + ", ".join(factors) + ". Each failed test below names the "
                      "factor, shows the smallest example that fails, and, where it can, the likely mistake.")
+    if notes:  # last: the paragraph after the score stays what went wrong (the class report reads it there)
+        lines.append(" ".join(notes))
     return "\n\n".join(lines)
 
 

@@ -107,13 +107,23 @@ def autograder_zip(tmp_path_factory):
 _uids = iter(range(210000, 220000))
 
 
-def run_gradescope(zip_path, submission, root, env=None):
-    """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder."""
+def run_gradescope(zip_path, submission, root, metadata=None, assignment_yaml="", env=None):
+    """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder.
+
+    metadata: ROOT/submission_metadata.json (a dict, or a str written as it is); assignment_yaml:
+    text appended to the zip's assignment.yaml (the course's policies); env: more environment.
+    """
     import shutil
     import zipfile
     os.makedirs(os.path.join(root, "results"), exist_ok=True)
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(os.path.join(root, "source"))
+    if assignment_yaml:
+        with open(os.path.join(root, "source", "assignments", "backprop", "assignment.yaml"), "a") as f:
+            f.write("\n" + assignment_yaml)
+    if metadata is not None:
+        with open(os.path.join(root, "submission_metadata.json"), "w") as f:
+            f.write(metadata if isinstance(metadata, str) else json.dumps(metadata))
     for name in ("setup.sh", "run_autograder"):  # zipfile does not restore modes
         os.chmod(os.path.join(root, "source", name), 0o755)
     shutil.copytree(submission, os.path.join(root, "submission"))

@@ -3,8 +3,10 @@
 scores.csv, UTF-8, one row per submitter (a group submission gives each member a row;
 a submission without metadata gives one row with empty name, email and SID):
 
-    Name, Email, SID, Submission ID, Total, then one column per test ("<number> <name>
-    (<points>)") holding the points earned; empty where the test did not run.
+    Name, Email, SID, Submission ID, Total (after any late penalty), Before penalty (the
+    tests' points), Late penalty (%) (empty where no late penalty applies: no late: policy, or
+    no created_at), then one column per test ("<number> <name> (<points>)") holding the
+    points earned; empty where the test did not run.
 
 For a gradebook import only the identity columns and Total matter. Gradescope's score
 import for an assignment matches students by Email (or SID) and reads the column you pick
@@ -21,6 +23,7 @@ import math
 import os
 from collections import Counter
 
+from .. import policies
 from ..judging.feedback import FACTORS, first_line
 from ..results import grader_faults, write_atomic
 from .discover import natural
@@ -68,7 +71,7 @@ NOT_GRADED = "not graded: grader error"  # the grader, the course's files or the
 
 def write_scores(out, subs, results):
     columns = test_columns(results)
-    header = ["Name", "Email", "SID", "Submission ID", "Total"] + [
+    header = ["Name", "Email", "SID", "Submission ID", "Total", "Before penalty", "Late penalty (%)"] + [
         f"{number} {name} ({points(top)})" for _, number, name, top in columns]
     rows = []
     for s in subs:
@@ -77,7 +80,10 @@ def write_scores(out, subs, results):
         r = results[s.id]
         earned = {test_key(t): t.get("score", 0) for t in r.get("tests", [])}
         total = NOT_GRADED if grader_faults(r) else points(r.get("score", 0))
-        cells = [total] + [points(earned[k]) if k in earned else "" for k, *_ in columns]
+        late = (r.get("extra_data") or {}).get("late")
+        before = ([points(late["before"]), points(100 * late["penalty"])] if late and not grader_faults(r)
+                  else ["" if grader_faults(r) else total, ""])
+        cells = [total] + before + [points(earned[k]) if k in earned else "" for k, *_ in columns]
         for person in s.submitters or [{"name": "", "email": "", "sid": ""}]:
             rows.append([person["name"], person["email"], person["sid"], s.id] + cells)
     buffer = io.StringIO()
@@ -200,7 +206,8 @@ def errors(results, ids):
 
 def headline(r):
     """One line that says what went wrong: the run's own message, the import error, or the first error of a test."""
-    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n") if p.strip()]
+    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n")
+             if p.strip() and not p.strip().startswith(policies.MARKS)]  # a late penalty's paragraph on top
     if (r.get("extra_data") or {}).get("error"):
         text = parts[0] if parts else ""
     elif len(parts) > 1 and not parts[1].startswith("Tests failed in"):
