@@ -229,8 +229,8 @@ def test_code_in_returned_objects_runs_only_in_the_worker(graded_attacks):
         os.remove(marker)
 
 
-@pytest.mark.skipif(not AS_ROOT, reason="locally, as a normal user, student code runs as that user and can "
-                                        "read what the user can (see the README); only root can drop privileges")
+@pytest.mark.skipif(not AS_ROOT, reason="the Gradescope path runs as root (run_autograder); as a normal user, "
+                                        "tests/test_platforms.py tries the same through `grade`")
 def test_the_reference_cannot_be_read_or_imported(tmp_path, autograder_zip):
     root = str(tmp_path / "root")
     cheat = in_square_loss(f"""
@@ -267,7 +267,8 @@ def test_forbidden_imports_fail_with_the_course_rule(tmp_path):
 
 def test_student_code_has_no_network_as_root(tmp_path, autograder_zip):
     if not AS_ROOT:
-        pytest.skip("the network namespace needs root")
+        pytest.skip("the Gradescope path runs as root (run_autograder); as a normal user, "
+                    "tests/test_platforms.py tries the network through `grade`")
     probe = in_square_loss("""
         import socket
         try:
