@@ -9,6 +9,7 @@ apt-get install -y -qq python3 python3-pip >/dev/null
 # Gradescope's own harness uses the system python3: add packages, never replace it.
 python3 -m pip install --no-cache-dir --quiet \
     "numpy==2.2.6" "pytest==9.2.0" "hypothesis==6.168.5" "pyyaml==6.0.4" \
-    "gradescope-utils==0.5.0" "tqdm==4.70.1" "psutil==7.2.2"
+    "gradescope-utils==0.5.0" "tqdm==4.70.1" "psutil==7.2.2" \
+    "nbformat==5.11.1"
 # The unprivileged user that student code runs as (autograder/sandbox.py).
 id -u student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin student

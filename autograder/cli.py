@@ -20,6 +20,7 @@ class ExitStatus(enum.IntEnum):
     OK = 0              # the command did its work (grades are right, whatever the student scored)
     FAILED = 1          # the public tests ran and some failed (check), as pytest says
     USAGE = 2           # a wrong argument, a missing file, a broken course file: nothing was graded
+    NOT_GRADED = 2      # the grader, the course's files or the machine failed: the grades are not right
     INTERRUPTED = 130   # Ctrl-C: what was done is kept
 
 
@@ -33,8 +34,29 @@ def existing(path):
     return path
 
 
+def sandboxed(command):
+    """A command that runs student code: refused, with what to do instead, where it cannot be confined."""
+    def run(args):
+        from .sandbox import platform
+        if platform.system() == "windows":
+            raise UsageError(platform.WSL_HINT)
+        return command(args)
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
+
+
+def report_faults(results, where=""):
+    """Exit status NOT_GRADED, with the causes on stderr, when the grader rather than the student failed."""
+    from .results import grader_faults
+    faults = grader_faults(results)
+    for fault in faults:
+        print(f"error: not graded{where}: {fault}", file=sys.stderr)
+    return ExitStatus.NOT_GRADED if faults else ExitStatus.OK
+
+
 # ---- the commands -----------------------------------------------------------------
 
+@sandboxed
 def grade(args):
     from .core import grade as grade_one
     from .results import table
@@ -46,7 +68,7 @@ def grade(args):
         if log:
             log.close()
     print(table(results))
-    return ExitStatus.OK
+    return report_faults(results)
 
 
 def build(args):
@@ -61,12 +83,13 @@ def build(args):
     return ExitStatus.OK
 
 
+@sandboxed
 def gradescope(args):
     from .gradescope import run
-    run(args.assignment)
-    return ExitStatus.OK
+    return report_faults(run(args.assignment))
 
 
+@sandboxed
 def batch(args):
     from .classroom.run import run_batch
     return run_batch(args.assignment, args.submissions, args.out, jobs=args.jobs, force=args.force)

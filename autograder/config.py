@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import policies
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = os.path.join(ROOT, "assignments")
 ASSIGNMENT_MODULES = ("inputs",)  # what an assignment's tests (graded and public) may import from its folder
@@ -55,6 +57,8 @@ class Assignment:
     points: dict = field(default_factory=dict)   # test-name pattern -> {points, visibility}
     default_points: float = 1.0
     default_visibility: str = "visible"
+    submissions: policies.SubmissionLimit = None   # `submissions:` (applied on Gradescope only)
+    late: policies.LatePolicy = None               # `late:` (on Gradescope and in batch)
     optional_tests: list = field(default_factory=list)  # patterns: the optional tests this course runs
 
     def runs(self, test_name, optional):
@@ -116,7 +120,7 @@ def find(name_or_path):
 
 KEYS = {"name", "title", "student_file", "also_accept", "tests", "reference", "misconceptions",
         "tolerance", "examples", "seed", "limits", "forbidden_imports", "show_student_output",
-        "defaults", "points", "optional_tests"}
+        "defaults", "points", "submissions", "late", "optional_tests"}
 
 
 def load(path):
@@ -153,6 +157,7 @@ def load(path):
     if not os.path.isdir(tests):
         raise ConfigError(f"{where}: key `tests`: no folder {os.path.relpath(tests, ROOT)}")
     default = read.test_settings("defaults", defaults)
+    submissions, late = policies.read(read)
     return Assignment(
         name=name, folder=folder, title=read.text("title", name),
         student_file=read.text("student_file", None),
@@ -166,7 +171,7 @@ def load(path):
         limits=limits, forbidden_imports=read.texts("forbidden_imports"),
         show_student_output=bool(data.get("show_student_output", True)),
         points=points, default_points=default.get("points", 1.0),
-        default_visibility=default.get("visibility", "visible"),
+        default_visibility=default.get("visibility", "visible"), submissions=submissions, late=late,
         optional_tests=read.texts("optional_tests"))
 
 

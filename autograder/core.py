@@ -13,9 +13,9 @@ import traceback
 from contextlib import redirect_stderr, redirect_stdout
 
 from . import config as configuration
-from . import timing
+from . import timing, uploads
 from .config import ConfigError
-from .results import failed_run, summary, test_order, write_results
+from .results import NOT_YOUR_CODE, failed_run, summary, test_order, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTEST_INI = os.path.join(HERE, "pytest-grading.ini")
@@ -30,17 +30,23 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
     """
     started = time.monotonic()
     log = log if log is not None else io.StringIO()
+    from .sandbox.boundary import MachineError
     try:
         a = configuration.find(assignment) if isinstance(assignment, str) else assignment
         results = run_tests(a, submission, log, exclusive)
     except ConfigError as exc:
-        results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration")
-    except Exception:  # the grader's own bug: the student still gets a results.json that says so
+        results = failed_run(f"The autograder's configuration is broken: {exc}", "configuration", str(exc))
+    except MachineError as exc:
+        log.write(f"Student code cannot run on this machine: {exc}\n")
+        results = failed_run(f"The autograder could not run your code on its machine. {NOT_YOUR_CODE}",
+                             "machine", str(exc))
+    except Exception as exc:  # the grader's own bug: the student still gets a results.json that says so
         log.write(traceback.format_exc())
-        results = failed_run("The autograder itself failed while grading this submission. "
-                             "This is not a problem with your code; course staff have been told.", "grader")
+        results = failed_run(f"The autograder itself failed while grading this submission. {NOT_YOUR_CODE}",
+                             "grader", f"the grader crashed: {type(exc).__name__}: {exc}")
     results["execution_time"] = round(time.monotonic() - started, 3)
     results["stdout_visibility"] = results.get("stdout_visibility", "hidden")
+    results["output_format"] = results.get("output_format", "md")  # the notes on top use `code` and **bold**
     if out:
         write_results(results, out)
     timing.write()
@@ -48,22 +54,73 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
 
 
 def run_tests(a, submission, log, exclusive):
-    with timing.span("import pytest, Hypothesis and the grader"):
-        import pytest  # imported here: grading configuration errors should not wait for pytest
+    from .sandbox.boundary import Worker
+    from .session import GradingSession
 
-        from .judging.diagnose import load_catalogue
-        from .plugin import Grading, GradingPlugin
-        from .sandbox.boundary import Worker
-        from .session import GradingSession
-
-    student_file, problem = locate(submission, a)
+    upload = uploads.prepare(submission, a)  # a copy's name, a zip, a notebook, an encoding: made the student file
+    student_file, problem = upload.path, upload.problem
     with timing.span("worker: prepare (copy the submission)"):
         worker = Worker(student_file, os.path.splitext(a.student_file)[0], a.limits,
                         a.forbidden_imports, exclusive) if student_file else None
     session = GradingSession(a, worker)
     if problem:
         session.import_report = {"import_error": {"kind": "missing", "message": problem}}
-    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    session.start_early()  # Python, numpy and the student's import, while the record loads
+    try:
+        entries = grade_tests(a, session, log)
+    finally:
+        if worker:
+            with timing.span("worker: close (kill, clean up)"):
+                worker.close()
+        upload.close()
+    if session.machine_error:
+        raise session.machine_error
+    tests = sorted(entries, key=test_order)
+    for t in tests:
+        t["output"] = upload.rewrite(t["output"])  # a notebook's lines: its cells
+    report = session.import_report or {}
+    results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
+               "output": upload.rewrite(summary(a, tests, report.get("import_error"), problem, upload.notes))}
+    if worker and worker.protections:
+        results["extra_data"] = {"protections": worker.protections.as_json()}
+    return results
+
+
+def grade_tests(a, session, log):
+    """Every graded test's entry: from the record where the submission passes it, else from pytest."""
+    from . import record, replay
+    from .results import passed
+    with timing.span("record: find or make"):
+        recorded = record.find(a, log)
+    entries, failed = {}, {}
+    for t in recorded:
+        if session.machine_error:
+            break
+        if t.recorded:
+            with timing.span("record: replay a test"):
+                ok, regime = replay.passes(t, session, a)
+            if ok:
+                entries[t.function] = passed(t.entry, a.examples * a.instances)
+                continue
+            failed[t.function] = (t, regime)
+        else:
+            failed[t.function] = (t, None)
+    if failed and not session.machine_error:
+        entries.update(run_pytest(a, session, set(failed), log))
+        for name, (t, regime) in failed.items():  # failed on the record, passed under Hypothesis: the record's
+            if regime is not None and entries[name]["status"] == "passed":
+                entries[name] = recorded_failure(a, session, t, regime, log)
+    return list(entries.values())
+
+
+def run_pytest(a, session, only, log):
+    """Entries of the tests named in `only`, graded by pytest and Hypothesis (which shrink a failure)."""
+    with timing.span("import pytest, Hypothesis and the grader"):
+        import pytest  # imported here: a submission that passes on the record never waits for it
+
+        from .judging.diagnose import load_catalogue
+        from .plugin import Grading, GradingPlugin
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference(), only=only)
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
     # Only the plugins grading needs: a plugin that happens to be installed (pytest-randomly
@@ -77,27 +134,42 @@ def run_tests(a, submission, log, exclusive):
                                 "--noconftest", "-c", PYTEST_INI, "--rootdir", a.tests,
                                 "--import-mode=importlib", a.tests], plugins=[GradingPlugin(grading)])
     finally:
-        if worker:
-            with timing.span("worker: close (kill, clean up)"):
-                worker.close()
         shutil.rmtree(storage, ignore_errors=True)
-    if code not in (0, 1) or not grading.tests:
-        raise RuntimeError(f"pytest ended with exit code {code} and {len(grading.tests)} results")
-    tests = sorted(grading.tests, key=test_order)
-    report = session.import_report or {}
-    results = {"tests": tests, "score": round(sum(t["score"] for t in tests), 6),
-               "output": summary(a, tests, report.get("import_error"), problem)}
+    if session.machine_error:
+        return {}
+    found = {t["extra_data"]["test"]: t for t in grading.tests}
+    if code not in (0, 1) or set(found) != set(only):
+        raise RuntimeError(f"pytest ended with exit code {code} and {len(found)} of {len(only)} results")
     if grading.internal_errors:
-        log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors))
-    return results
+        log.write("\n".join(["Internal errors in tests:"] + grading.internal_errors) + "\n")
+    return found
+
+
+def recorded_failure(a, session, t, regime, log):
+    """The entry of a test that failed on a recorded regime which Hypothesis did not generate here."""
+    from . import replay
+    from .handout.build import graded_tests
+    from .judging.diagnose import load_catalogue
+    from .plugin import Grading, failure_entry
+    log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
+    with a.importable():
+        test = next(g.test for g in graded_tests(a) if g.function == t.function)
+    found = replay.failure(test, t, regime, session)
+    if found is None:  # right this time: a submission whose answers change from call to call
+        return {**t.entry, "score": 0.0, "status": "failed", "output": "Your code gave different answers to the "
+                "same inputs on different calls (it may keep state between calls); each call must depend only on "
+                "its inputs."}
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    return failure_entry(grading, t.entry, replay.label(t), found)
 
 
 def locate(submission, a):
     """(path of the student's file, None) or (None, a sentence that says what is wrong)."""
     names = [a.student_file] + list(a.also_accept)
     if os.path.isfile(submission):
-        return (submission, None) if os.path.basename(submission) in names else (
-            None, f"Expected a file named {a.student_file}, got {os.path.basename(submission)}")
+        if os.path.basename(submission) in names or uploads.find_stand_in(submission, a)[0]:
+            return submission, None
+        return None, f"Expected a file named {a.student_file}, got {os.path.basename(submission)}"
     found = []
     for root, dirs, files in os.walk(submission):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
@@ -107,6 +179,9 @@ def locate(submission, a):
     if len(shallowest) == 1:  # the student's file, not a copy in some subfolder
         return shallowest[0], None
     if not found:
+        stand_in, problem = uploads.find_stand_in(submission, a)  # `backprop (1).py`, a notebook, a zip
+        if stand_in or problem:
+            return stand_in, problem
         seen = sorted(f for _, _, files in os.walk(submission) for f in files if f.endswith(".py"))[:10]
         hint = f" (found: {', '.join(seen)})" if seen else " (the submission has no Python files)"
         return None, f"Your submission has no file named {a.student_file}{hint}. Upload {a.student_file}."

@@ -2,14 +2,20 @@
 
     build_zip(assignment, out_dir)   writes out_dir/autograder.zip (setup.sh, run_autograder, the
                                      engine, this assignment's folder and its reference)
-    run(assignment=None)             grades $AUTOGRADER_ROOT/submission into results/results.json
+    run(assignment=None)             grades $AUTOGRADER_ROOT/submission into results/results.json, with the
+                                     course's submission limit and late penalty (policies.py) applied
 """
+import json
 import os
 import sys
+import traceback
 import zipfile
 
+from . import config as configuration
+from . import policies
 from .config import ROOT
 from .core import grade
+from .results import write_results
 
 GRADESCOPE_ROOT = os.environ.get("AUTOGRADER_ROOT", "/autograder")
 ENTRY_POINTS = ("setup.sh", "run_autograder")
@@ -18,8 +24,27 @@ ENTRY_POINTS = ("setup.sh", "run_autograder")
 def run(assignment=None):
     root = GRADESCOPE_ROOT
     name = assignment or assignment_of_source()
-    return grade(name, os.path.join(root, "submission"), out=os.path.join(root, "results", "results.json"),
-                 log=sys.stdout, exclusive=True)
+    submission, out = os.path.join(root, "submission"), os.path.join(root, "results", "results.json")
+    try:
+        a = configuration.find(name)
+    except Exception:  # a broken configuration: grade() writes the results that say so
+        return grade(name, submission, out=out, log=sys.stdout, exclusive=True)
+    try:
+        policy = policies.for_gradescope(a, os.path.join(root, "submission_metadata.json"), sys.stdout)
+    except Exception:  # the policies' own bug: grade as if there were none
+        traceback.print_exc(file=sys.stdout)
+        policy = None
+    if policy and policy.standing:  # beyond the submission limit: not graded, an earlier score stands
+        write_results(policy.standing, out)
+        return policy.standing
+    results = grade(a, submission, log=sys.stdout, exclusive=True)
+    if policy:
+        try:
+            results = policy.apply(results)
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+    write_results(results, out)
+    return results
 
 
 def assignment_of_source():
@@ -32,7 +57,9 @@ def assignment_of_source():
 
 
 def build_zip(a, out_dir):
-    """Writes out_dir/autograder.zip for assignment `a`; returns its path."""
+    """Writes out_dir/autograder.zip for assignment `a`, with the record of its tests; returns its path."""
+    from . import record
+    data = record.make(a)  # before anything is written: a test that cannot run writes no zip
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "autograder.zip")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -44,14 +71,18 @@ def build_zip(a, out_dir):
         z.writestr("ASSIGNMENT", a.name + "\n")
         for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
             add_tree(z, folder)
+        z.writestr(os.path.join(os.path.relpath(a.folder, ROOT), record.FILE), json.dumps(data))
         z.write(a.reference, os.path.relpath(a.reference, ROOT))
         z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
     return path
 
 
 def add_tree(z, folder):
+    from .record import FILE
     for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for f in sorted(files):
+            if f == FILE:  # a record left in the folder: the zip gets a fresh one
+                continue
             full = os.path.join(root, f)
             z.write(full, os.path.relpath(full, ROOT))

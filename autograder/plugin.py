@@ -32,6 +32,7 @@ class Grading:
     session: object             # session.GradingSession
     catalogue: list
     reference: object
+    only: object = None         # the names of the tests to run (the others passed on the record), or all
     tests: list = field(default_factory=list)            # Gradescope test entries, in run order
     internal_errors: list = field(default_factory=list)  # staff-only: a test that broke the grader
 
@@ -49,28 +50,34 @@ class GradingPlugin:
         settings.load_profile("grading")
 
     def pytest_collection_modifyitems(self, config, items):
-        a = config.stash[GRADING].assignment
+        grading = config.stash[GRADING]
+        a = grading.assignment
         try:
             a.check_optional([(item.name, graded_info(item.obj, item.name).optional) for item in items])
         except ConfigError as exc:  # staff's to fix (`build` refuses it); the other tests still grade
-            config.stash[GRADING].internal_errors.append(str(exc))
+            grading.internal_errors.append(str(exc))
         off = [item for item in items if not a.runs(item.name, graded_info(item.obj, item.name).optional)]
-        if off:  # optional tests this course did not ask for
+        if off:  # optional tests this course did not ask for: not graded, not numbered
             config.hook.pytest_deselected(items=off)
             items[:] = [item for item in items if item not in off]
         for index, item in enumerate(items, start=1):
-            chosen = a.test_settings(item.name)
+            chosen = grading.assignment.test_settings(item.name)
             test = item.obj
             weight(chosen["points"])(test)
             visibility(chosen["visibility"])(test)
             if not hasattr(test, "__number__"):
-                number(index)(test)
-            seed(a.seed)(test)  # every student, every regrade: the same examples
+                number(index)(test)  # counted over every test, run or not: numbers never move
+            seed(grading.assignment.seed)(test)  # every student, every regrade: the same examples
+        if grading.only is not None:
+            config.hook.pytest_deselected(items=[i for i in items if i.name not in grading.only])
+            items[:] = [i for i in items if i.name in grading.only]
 
     def pytest_runtest_setup(self, item):
         session = item.config.stash[GRADING].session
         session.begin(item.nodeid, graded_info(item.obj, item.name))
         broken = session.ensure_started().get("import_error")
+        if session.machine_error:  # no test can be graded here: stop, core.py says why
+            pytest.exit(str(session.machine_error), returncode=pytest.ExitCode.INTERRUPTED)
         if broken:  # every example would fail the same way: say so without running any
             raise Failure(FailureReport("error", "", "", {}, broken.get("message", ""),
                                         error={**broken, "during_import": True}))
@@ -92,8 +99,8 @@ def result(grading, item, call, report):
     """One Gradescope test result."""
     a, test = grading.assignment, item.obj
     info = graded_info(test, item.name)
-    entry = results.test_entry(info.name(), test.__number__, float(test.__weight__),
-                               getattr(test, "__tags__", ()), test.__visibility__,
+    tags = getattr(test, "__tags__", ())
+    entry = results.test_entry(info.name(), test.__number__, float(test.__weight__), tags, test.__visibility__,
                                {"test": item.name, "quantity": info.quantity, "factor": info.factor})
     if report.passed:
         return results.passed(entry, a.examples * a.instances)
@@ -102,12 +109,16 @@ def result(grading, item, call, report):
         grading.internal_errors.append(f"{item.name}: {report.longreprtext[-3000:]}")
         return results.failed(entry, "This test could not be run because of a problem in the autograder "
                                      "itself, not in your code. Course staff can see the details.", error="grader")
-    r = failure.report
+    return failure_entry(grading, entry, info, failure)
+
+
+def failure_entry(grading, entry, info, failure):
+    """A failed test's entry: the diagnosis and the feedback of its (shrunk) failure."""
+    a, r = grading.assignment, failure.report
     with timing.span("feedback (diagnose and explain a failure)"):
         found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference, a.rtol, a.atol)
                  if r.kind == "mismatch" else None)
         text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
-                            show_output=a.show_student_output, diagnosis=found,
+                                show_output=a.show_student_output, diagnosis=found,
                                 catalogued=bool(grading.catalogue))
-    return results.failed(entry, text, diagnosis=found.id if found else None,
-                          error=(r.error or {}).get("kind"))
+    return results.failed(entry, text, diagnosis=found.id if found else None, error=(r.error or {}).get("kind"))

@@ -28,7 +28,7 @@ import numpy as np
 
 from .judging import feedback, protocol
 from .judging.feedback import first_line  # noqa: F401 (for conftest.py)
-from .judging.judge import Failure, JudgeOptions, find_failure, judge, squeezed  # noqa: F401 (for conftest.py)
+from .judging.judge import ACCEPT_HOOKS, Failure, JudgeOptions, find_failure, judge  # noqa: F401 (for conftest.py)
 from .judging.programs import Calls, function
 from .sandbox.runner import BoundedText, Runner, hit_a_wall
 
@@ -50,7 +50,6 @@ SETTINGS = {"rtol": 1e-4, "atol": 1e-6, "examples": 10, "instances": 3, "call_se
             "import_seconds": 10.0, "output_bytes": 4096, "forbidden_imports": [], **DATA["settings"]}
 TESTS = DATA["tests"]   # test function name -> {name, quantity, factor, regime, points, cases}
 current = {}            # the running test's entry of TESTS (set by conftest.py)
-ACCEPT = {"squeezed": squeezed}  # the graded tests' `accept` hooks, by name
 
 
 def public(name):
@@ -162,7 +161,7 @@ def plan_of(case):
 def options_of(case, quantity):
     """A stored fixed case's JudgeOptions."""
     return options(case.get("quantity") or quantity, case.get("output"), case.get("requires", ()),
-                   ACCEPT[case["accept"]] if case.get("accept") else None, case.get("parts", ()))
+                   ACCEPT_HOOKS[case["accept"]] if case.get("accept") else None, case.get("parts", ()))
 
 
 def fixed_cases(test_name):

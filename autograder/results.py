@@ -36,9 +36,25 @@ def write_results(results, path):
     write_json(path, results)
 
 
-def failed_run(message, kind):
-    """The results of a grading that could not run: no tests, the reason, extra_data.error = kind."""
-    return {"score": 0.0, "output": message, "tests": [], "extra_data": {"error": kind}}
+NOT_YOUR_CODE = "This is not a problem with your code; course staff have been told."
+GRADER_FAULTS = ("configuration", "machine", "grader")  # the run's errors that are not the student's
+
+
+def failed_run(message, kind, cause=None):
+    """The results of a grading that could not run: no tests, the reason; extra_data.error = kind,
+    extra_data.cause = what staff need to know (the student reads only `message`)."""
+    extra = {"error": kind, **({"cause": cause} if cause else {})}
+    return {"score": 0.0, "output": message, "tests": [], "extra_data": extra}
+
+
+def grader_faults(results):
+    """Why these results are not a grade (the grader, the course's files or the machine failed): [] when they are."""
+    extra = results.get("extra_data") or {}
+    if extra.get("error") in GRADER_FAULTS:
+        return [f"{extra['error']}: {extra.get('cause') or results.get('output', '')}"]
+    broken = [t["name"] for t in results.get("tests", []) if (t.get("extra_data") or {}).get("error") == "grader"]
+    return [f"grader: {len(broken)} test(s) could not run because of the grader itself ({', '.join(broken[:3])}"
+            f"{', ...' if len(broken) > 3 else ''}): see the log (--log FILE)"] if broken else []
 
 
 # ---- one test's entry --------------------------------------------------------------
@@ -65,8 +81,8 @@ def test_order(entry):
 
 # ---- the whole grading ---------------------------------------------------------------
 
-def summary(a, tests, import_error, problem):
-    """The top of results.json: the score, and what failed, by factor."""
+def summary(a, tests, import_error, problem, notes=()):
+    """The top of results.json: the score, what was done with the upload (notes), and what failed, by factor."""
     earned, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"{a.title}: {earned:g} / {possible:g} points."]
     if problem:
@@ -78,6 +94,8 @@ def summary(a, tests, import_error, problem):
         factors = sorted({t["extra_data"]["factor"] for t in failures})
         lines.append("Tests failed in: " + ", ".join(factors) + ". Each failed test below names the "
                      "factor, shows the smallest example that fails, and, where it can, the likely mistake.")
+    if notes:  # last: the paragraph after the score stays what went wrong (the class report reads it there)
+        lines.append(" ".join(notes))
     return "\n\n".join(lines)
 
 
@@ -92,4 +110,15 @@ def table(results):
     possible = sum(t["max_score"] for t in results.get("tests", []))
     rows.append(f"\n{results['output']}")
     rows.append(f"Total: {results['score']:g} / {possible:g}   ({results['execution_time']:.1f} s)")
+    protections = (results.get("extra_data") or {}).get("protections")
+    if protections:
+        rows.append(protections_line(protections))
     return "\n".join(rows)
+
+
+def protections_line(protections):
+    """One line: how many protections were in force, and which were missing and why."""
+    missing = [f"{name} ({how[len('missing: '):]})" for name, how in protections.items() if how.startswith("missing")]
+    if not missing:
+        return f"Protections: all {len(protections)} in force."
+    return f"Protections: {len(protections) - len(missing)} of {len(protections)} in force; missing: " + "; ".join(missing)

@@ -5,11 +5,26 @@ test's call. Its `check` builds a regime's instances, runs them all in the worke
 round trip, judges every answer with the one judge, and raises the first failure with
 every instance of the regime (diagnosis looks at them all).
 """
+import json
+import threading
 import time
+from dataclasses import dataclass
 
 from . import timing
 from .judging.judge import JudgeOptions, judge
-from .sandbox.boundary import WorkerError
+from .sandbox.boundary import MachineError, WorkerError
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Programs for one round trip: their JSON text (a record keeps it ready), their number, their steps."""
+    text: str
+    count: int
+    steps: int
+
+    @classmethod
+    def of(cls, programs):
+        return cls(json.dumps(programs), len(programs), sum(len(p) for p in programs))
 
 
 class GradingSession:
@@ -18,6 +33,8 @@ class GradingSession:
         self.started = time.monotonic()
         self.test_id, self.current = None, None  # the running test, and its testing.Graded label
         self.import_report = None
+        self.machine_error = None  # student code cannot run on this machine: nothing can be graded
+        self.starting = threading.Lock()  # the worker starts once, early (start_early) or at the first call
         self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
 
     def begin(self, test_id, graded_info):
@@ -48,29 +65,43 @@ class GradingSession:
                 [(i, v.expected, v.got) for i, v in zip(inputs, verdicts)]))
 
     def run(self, programs):
+        """One result per program (a list of steps), from one round trip to the worker."""
+        return self.run_batch(Batch.of(programs))
+
+    def run_batch(self, batch):
         limit_hit = self.stopped.get(self.test_id)
         if limit_hit:
-            return [{"error": limit_hit}] * len(programs)
+            return [{"error": limit_hit}] * batch.count
         if time.monotonic() - self.started > self.config.limits["submission_seconds"]:
             return [{"error": {"kind": "budget", "message":
                      f"not run: grading this submission used up its time budget of "
-                     f"{self.config.limits['submission_seconds']:g} s"}}] * len(programs)
+                     f"{self.config.limits['submission_seconds']:g} s"}}] * batch.count
         report = self.ensure_started()
         if report.get("import_error"):
-            return [{"error": {**report["import_error"], "during_import": True}}] * len(programs)
+            return [{"error": {**report["import_error"], "during_import": True}}] * batch.count
+        budget = self.config.limits["submission_seconds"] - (time.monotonic() - self.started) + 1
         try:
-            results = self.worker.run(programs)
+            results = self.worker.run(batch.text, batch.steps, budget)
         except WorkerError as exc:
             error = {"kind": exc.kind, "message": exc.message}
             self.stopped[self.test_id] = error
-            return [{"error": error}] * len(programs)
+            return [{"error": error}] * batch.count
         for r in results:
             if r.get("error", {}).get("kind") in ("timeout", "memory"):
                 self.stopped[self.test_id] = r["error"]
         missing = [{"error": {"kind": "skipped", "message": "not run: an earlier call hit a limit"}}]
-        return results + missing * (len(programs) - len(results))
+        return results + missing * (batch.count - len(results))
+
+    def start_early(self):
+        """Starts the worker in the background, so its start overlaps what the grader does meanwhile."""
+        if self.worker is not None:
+            threading.Thread(target=self.ensure_started, daemon=True).start()
 
     def ensure_started(self):
+        with self.starting:
+            return self._ensure_started()
+
+    def _ensure_started(self):
         if self.worker is None:  # no student file: import_report says why
             return self.import_report
         if self.import_report is not None and self.worker.proc is not None:
@@ -82,4 +113,7 @@ class GradingSession:
                 self.import_report = self.worker.start()
         except WorkerError as exc:
             self.import_report = {"import_error": {"kind": exc.kind, "message": exc.message}}
+        except MachineError as exc:
+            self.machine_error = exc
+            self.import_report = {"import_error": {"kind": "machine", "message": str(exc)}}
         return self.import_report

@@ -46,11 +46,15 @@ def write_submission(folder, name, text, assignment="backprop"):
     return path
 
 
-def grade(assignment, submission, out):
-    """`python -m autograder grade` in its own process; returns (results dict, printed table)."""
+def grade(assignment, submission, out, status=0, env=None):
+    """`python -m autograder grade` in its own process; returns (results dict, printed table).
+
+    status: the exit status it must end with (2 when the grader, the course or the machine failed:
+    then stderr must say why). env: more environment, e.g. AUTOGRADER_SIMULATE to play another machine."""
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, submission, "--json", out],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+    assert done.returncode == status, done.stderr
+    assert ("error: not graded" in done.stderr) == (status == 2), done.stderr
     with open(out, encoding="utf-8") as f:
         return json.load(f), done.stdout
 
@@ -103,18 +107,28 @@ def autograder_zip(tmp_path_factory):
 _uids = iter(range(210000, 220000))
 
 
-def run_gradescope(zip_path, submission, root):
-    """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder."""
+def run_gradescope(zip_path, submission, root, metadata=None, assignment_yaml="", env=None):
+    """As Gradescope does it: unzip into ROOT/source, the submission in ROOT/submission, run_autograder.
+
+    metadata: ROOT/submission_metadata.json (a dict, or a str written as it is); assignment_yaml:
+    text appended to the zip's assignment.yaml (the course's policies); env: more environment.
+    """
     import shutil
     import zipfile
     os.makedirs(os.path.join(root, "results"), exist_ok=True)
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(os.path.join(root, "source"))
+    if assignment_yaml:
+        with open(os.path.join(root, "source", "assignments", "backprop", "assignment.yaml"), "a") as f:
+            f.write("\n" + assignment_yaml)
+    if metadata is not None:
+        with open(os.path.join(root, "submission_metadata.json"), "w") as f:
+            f.write(metadata if isinstance(metadata, str) else json.dumps(metadata))
     for name in ("setup.sh", "run_autograder"):  # zipfile does not restore modes
         os.chmod(os.path.join(root, "source", name), 0o755)
     shutil.copytree(submission, os.path.join(root, "submission"))
     env = dict(os.environ, AUTOGRADER_ROOT=root, AUTOGRADER_PYTHON=sys.executable,
-               AUTOGRADER_SANDBOX_USER=str(next(_uids)))  # parallel test runs must not share a uid
+               AUTOGRADER_SANDBOX_USER=str(next(_uids)), **(env or {}))  # parallel test runs must not share a uid
     done = subprocess.run(["bash", os.path.join(root, "source", "run_autograder")], env=env,
                           capture_output=True, text=True, timeout=900)
     with open(os.path.join(root, "results", "results.json"), encoding="utf-8") as f:

@@ -20,7 +20,7 @@ import zipfile
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, grade_many, validate, write_mistake, write_submission
-from autograder import config
+from autograder import archives, config
 from autograder.classroom import compare, discover, report, run, scores
 from autograder.sandbox import processes
 
@@ -236,6 +236,40 @@ def test_export_submissions_are_graded_like_the_same_files_in_a_folder(graded_ex
     assert scores.points(found["score"]) == full_marks(found)
 
 
+def test_an_export_gets_the_late_penalty_from_created_at_and_identical_scores_twice(tmp_path):
+    """1.5 days late at 10% a day loses 15%; never the submission limit (a regrade is one grading each)."""
+    folder = tmp_path / "backprop"
+    shutil.copytree(config.find("backprop").folder, folder)
+    with open(folder / "assignment.yaml", "a") as f:
+        f.write("\nsubmissions: {limit: 1, per: 24h}\n"
+                "late: {penalty_per_day: 0.1, cap: 0.5, grace_minutes: 15, due_date: 2025-01-31T21:30:00-05:00}\n")
+    correct = open(CORRECT, encoding="utf-8").read()
+    path = make_export(str(tmp_path / "export.zip"), {"submission_101/backprop.py": correct,
+                                                     "submission_102/backprop.py": BROKEN["syntax-error"],
+                                                     "submission_103/backprop.py": correct})
+    out = str(tmp_path / "out")
+    assert run.run_batch(str(folder), path, out, jobs=2, progress=False) == 0
+    with open(os.path.join(out, "scores.csv"), "rb") as f:
+        first = f.read()
+    rows = {r["Name"]: r for r in read_csv(os.path.join(out, "scores.csv"))}
+    assert list(rows["Dan Descent"])[4:7] == ["Total", "Before penalty", "Late penalty (%)"]
+    dan = rows["Dan Descent"]  # submission_103, 2025-02-02 09:30 -05:00: 1.5 days late
+    assert (dan["Total"], dan["Before penalty"], dan["Late penalty (%)"]) == ("41.65", "49", "15")
+    ada = rows["Ada Lovelace"]  # 12.5 hours late: 0.521 days
+    assert (ada["Total"], ada["Before penalty"], ada["Late penalty (%)"]) == ("46.45", "49", "5.21")
+    assert rows["Eve Empty"]["Late penalty (%)"] == ""  # listed, no files: not graded
+    found = results_of(out, "submission_103")
+    validate(found)
+    assert "1.5 days × 10% = 15%" in found["output"] and found["score"] == 41.65
+    assert "submissions" not in found["extra_data"] and "Submissions" not in found["output"]
+    assert all(results_of(out, i)["score"] > 0 for i in ("submission_101", "submission_103"))
+    row = next(line for line in open(os.path.join(out, "report.md"), encoding="utf-8") if "| submission_102 |" in line)
+    assert "could not be imported" in row and "Late penalty" not in row  # the report's headline skips the penalty
+    assert run.run_batch(str(folder), path, out, jobs=2, force=True, progress=False) == 0
+    with open(os.path.join(out, "scores.csv"), "rb") as f:
+        assert f.read() == first
+
+
 def test_compare_shows_what_a_regrade_changed(graded_export, tmp_path, capsys):
     old_zip, old = graded_export
     files = export_files(open(CORRECT, encoding="utf-8").read())  # submission_102 fixed its mistake
@@ -356,7 +390,7 @@ def test_without_matplotlib_the_report_says_what_to_install(graded_class, tmp_pa
     assert report.write_reports(str(tmp_path), a, subs, scores.load_all(str(tmp_path), subs)) is False
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert 'pip install -e &quot;.[report]&quot;' in page and "data:image/png" not in page
-    assert page.count("<table>") == 4  # distribution, factors, tests, errors (no misconception here)
+    assert page.count("<table>") == 5  # distribution, factors, tests, errors, protections (no misconception here)
     assert "<h2>Pass rate by factor</h2>" in page and "<td>link-term</td>" in page
 
 
@@ -373,7 +407,7 @@ def test_report_html_renders_in_a_headless_browser(graded_class, tmp_path):
         capture_output=True, text=True, timeout=120)
     dom = done.stdout
     assert "Pass rate by factor" in dom, done.stderr[-2000:]
-    assert dom.count("<table>") == 5 and "<th>factor</th>" in dom
+    assert dom.count("<table>") == 6 and "<th>factor</th>" in dom
     assert "<img src=" not in dom  # the hostile folder name stayed text
     if has_matplotlib():
         charts = dom.split('src="data:image/png;base64,')[1:]
@@ -422,7 +456,7 @@ def test_a_zip_never_makes_links_and_has_size_limits(tmp_path, monkeypatch):
     discover.safe_extract(path, str(tmp_path / "into"))
     assert (tmp_path / "into" / "a" / "backprop.py").is_file()
     assert not os.path.lexists(tmp_path / "into" / "a" / "link")
-    monkeypatch.setattr(discover, "ZIP_MAX_TOTAL_BYTES", 10)
+    monkeypatch.setattr(archives, "EXPORT_LIMITS", archives.ZipLimits(10, 2**20, 10))
     big = zip_with(tmp_path / "big.zip", [("a/backprop.py", "x" * 11, 0)])
     with pytest.raises(discover.BatchError, match="more than the sizes allowed"):
         discover.safe_extract(big, str(tmp_path / "into2"))
@@ -435,11 +469,13 @@ def test_a_folder_of_files_and_folders_is_a_class(tmp_path):
     (folder / "bob.py").write_text("x = 1\n")
     (folder / "carol.zip").write_bytes(open(zip_with(tmp_path / "c.zip", [("hw/backprop.py", "y = 2\n", 0)]), "rb").read())
     (folder / "notes.txt").write_text("not a submission\n")
+    (folder / "dave.ipynb").write_text("{}")  # a notebook: uploads.py makes it the student file
     (folder / ".DS_Store").write_text("")
     out = folder / "graded"  # an output folder inside the class is not a submission
     out.mkdir()
     subs = discover.discover(str(folder), str(out), a)
-    assert [s.id for s in subs] == ["alice", "bob", "carol"]
+    assert [s.id for s in subs] == ["alice", "bob", "carol", "dave"]
+    assert os.listdir(subs[3].path) == ["dave.ipynb"]
     assert open(os.path.join(subs[1].path, "backprop.py")).read() == "x = 1\n"
     assert open(os.path.join(subs[2].path, "hw", "backprop.py")).read() == "y = 2\n"
     assert discover.natural("submission_9") < discover.natural("submission_10")

@@ -59,5 +59,5 @@ def test_setup_sh_is_valid_bash_and_creates_the_sandbox_user():
     text = open(os.path.join(ROOT, "setup.sh")).read()
     assert subprocess.run(["bash", "-n", os.path.join(ROOT, "setup.sh")]).returncode == 0
     assert "useradd" in text and "student" in text
-    for package in ("numpy==", "pytest==", "hypothesis==", "pyyaml==", "gradescope-utils==", "tqdm=="):
+    for package in ("numpy==", "pytest==", "hypothesis==", "pyyaml==", "gradescope-utils==", "tqdm==", "nbformat=="):
         assert package in text

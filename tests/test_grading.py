@@ -154,14 +154,14 @@ def test_a_broken_configuration_still_leaves_results_json(tmp_path):
     folder.mkdir()
     (folder / "tests").mkdir()
     (folder / "assignment.yaml").write_text("name: backprop\nstudent_file: backprop.py\ntolerance: {rtol: [oops\n")
-    results, table = grade(str(folder), STUB, str(tmp_path / "r.json"))
+    results, table = grade(str(folder), STUB, str(tmp_path / "r.json"), status=2)
     validate(results)
     assert results["score"] == 0 and "assignment.yaml" in results["output"] and "not valid YAML" in results["output"]
     (folder / "assignment.yaml").write_text("name: backprop\nstudent_file: backprop.py\ntolerence: {rtol: 1}\n")
-    results, _ = grade(str(folder), STUB, str(tmp_path / "r.json"))
+    results, _ = grade(str(folder), STUB, str(tmp_path / "r.json"), status=2)
     assert "`tolerence`" in results["output"] and "did you mean `tolerance`" in results["output"]
     (folder / "assignment.yaml").write_text("name: backprop\nstudent_file: backprop.py\nlimits: {call_seconds: -1}\n")
-    results, _ = grade(str(folder), STUB, str(tmp_path / "r.json"))
+    results, _ = grade(str(folder), STUB, str(tmp_path / "r.json"), status=2)
     assert "`limits.call_seconds`" in results["output"] and "positive" in results["output"]
 
 

@@ -1,27 +1,24 @@
 """Finding a class's submissions: a folder of them, or a Gradescope export (zip or folder).
 
 Also what reading them needs: Gradescope's submission_metadata.yml (Ruby-tagged YAML), and
-zip extraction that writes only inside its target (no `..`, no links, bounded sizes).
+zip extraction that writes only inside its target (archives.py, with an export's bounds).
 """
 import hashlib
 import os
 import re
 import shutil
-import stat
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
 import yaml
 
+from .. import archives
 from ..cli import UsageError
 
 METADATA = "submission_metadata.yml"
 MANIFEST = ".batch.json"  # in the output folder: the class's ids and submitters, for `compare`
 RESERVED = {"scores.csv", "report.md", "report.html"}
-ZIP_MAX_ENTRIES = 200_000
-ZIP_MAX_ENTRY_BYTES = 256 * 2**20
-ZIP_MAX_TOTAL_BYTES = 4 * 2**30
 
 
 class BatchError(UsageError):
@@ -35,6 +32,8 @@ class Submission:
     submitters: list = field(default_factory=list)  # [{"name", "email", "sid"}]
     missing: str = None             # the export lists it but has no files for it
     digest: str = None              # its files' fingerprint, taken once before grading
+    created_at: str = None          # when it was submitted (the export's metadata)
+    late: object = None             # the policies.Lateness its results get (batch applies the late penalty)
 
 
 # ---- finding the submissions -------------------------------------------------------
@@ -88,19 +87,21 @@ def export_submissions(root, out, a):
         if not is_safe_id(name):
             continue
         submitters = metadata.get(name, {}).get("submitters", [])
+        created = metadata.get(name, {}).get("created_at")
+        created = None if created is None else str(created)
         path = os.path.join(root, name)
         if os.path.isdir(path):
-            subs.append(Submission(name, path, submitters))
+            subs.append(Submission(name, path, submitters, created_at=created))
         elif os.path.isfile(path):
-            subs.append(Submission(name, stage(path, name, out, a), submitters))
+            subs.append(Submission(name, stage(path, name, out, a), submitters, created_at=created))
         else:
-            subs.append(Submission(name, path, submitters,
+            subs.append(Submission(name, path, submitters, created_at=created,
                                    missing=f"the export lists {name} but has no files for it"))
     return sorted(subs, key=lambda s: natural(s.id))
 
 
 def folder_submissions(root, out, a):
-    """A folder with one subfolder, .py or .zip per student; the id is its name (a file's without .py/.zip)."""
+    """A folder with one subfolder, .py, .ipynb or .zip per student; the id is its name (a file's without extension)."""
     entries = []
     for name in sorted(os.listdir(root)):
         path = os.path.join(root, name)
@@ -108,7 +109,7 @@ def folder_submissions(root, out, a):
             continue  # the output folder (or a folder holding it) is not a submission
         if os.path.isdir(path):
             entries.append((name, path, False))
-        elif os.path.isfile(path) and name.endswith((".py", ".zip")):
+        elif os.path.isfile(path) and name.endswith((".py", ".zip", ".ipynb")):
             entries.append((os.path.splitext(name)[0], path, True))
     counts = Counter(i for i, _, _ in entries)
     subs = []
@@ -218,47 +219,11 @@ def extract_export(path, target):
 
 
 def safe_extract(path, target):
-    """Extracts regular files and folders only: no absolute or `..` paths, no links, bounded sizes."""
-    target = os.path.realpath(target)
+    """archives.safe_extract with an export's bounds; what it refuses is a BatchError."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise BatchError(f"{path}: not a readable zip: {exc}") from None
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > ZIP_MAX_ENTRIES:
-            raise BatchError(f"{path}: {len(entries)} entries, more than the {ZIP_MAX_ENTRIES} allowed")
-        total = 0
-        for info in entries:
-            name = info.filename.replace("\\", "/")
-            parts = [p for p in name.split("/") if p not in ("", ".")]
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-                raise BatchError(f"{path}: unsafe path in the zip: {info.filename!r}")
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode) or not parts:
-                continue  # links are never extracted
-            dest = os.path.join(target, *parts)
-            if not os.path.realpath(dest).startswith(target + os.sep):
-                raise BatchError(f"{path}: unsafe path in the zip: {info.filename!r}")
-            if info.is_dir():
-                os.makedirs(dest, exist_ok=True)
-                continue
-            if info.file_size > ZIP_MAX_ENTRY_BYTES:
-                raise BatchError(f"{path}: {info.filename} is larger than {ZIP_MAX_ENTRY_BYTES >> 20} MB")
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            written = 0
-            with archive.open(info) as src, open(dest, "wb") as dst:
-                while True:
-                    chunk = src.read(1 << 20)
-                    if not chunk:
-                        break
-                    written += len(chunk)
-                    total += len(chunk)
-                    if written > ZIP_MAX_ENTRY_BYTES or total > ZIP_MAX_TOTAL_BYTES:
-                        raise BatchError(f"{path}: the zip unpacks to more than the sizes allowed "
-                                         f"({ZIP_MAX_ENTRY_BYTES >> 20} MB a file, {ZIP_MAX_TOTAL_BYTES >> 30} GB in all)")
-                    dst.write(chunk)
-            os.chmod(dest, 0o644)
+        archives.safe_extract(path, target, archives.EXPORT_LIMITS)
+    except archives.UnsafeArchive as exc:
+        raise BatchError(str(exc)) from None
 
 
 def file_digest(path):

@@ -82,6 +82,12 @@ def report_tables(data):
         "No submission errored or timed out.",
         ["submission", "score", "what happened", "message"],
         [[e["id"], points(e["score"]), e["what"], e["message"]] for e in data["errors"]]))
+    sections.append((
+        "Protections",
+        "What confined student code while this class was graded, as each grading measured it "
+        "(extra_data.protections)." if data["protections"] else "No grading reported its protections.",
+        ["protection", "in force in", "how, or why not"],
+        [[p["name"], f"{p['in_force']} of {p['gradings']}", "; ".join(p["how"])] for p in data["protections"]]))
     return sections
 
 

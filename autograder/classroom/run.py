@@ -3,7 +3,7 @@
     python -m autograder batch ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] [--force]
 
 SUBMISSIONS is a folder with one subfolder (or one file: `.py`, graded as the student
-file, or `.zip`) per student, or a Gradescope "Export Submissions" zip or its unpacked
+file, `.ipynb` or `.zip`) per student, or a Gradescope "Export Submissions" zip or its unpacked
 folder (`submission_metadata.yml` beside one `submission_<id>` folder per submission).
 
 One grading core: every submission is graded by its own `python -m autograder grade`
@@ -38,9 +38,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from .. import config as configuration
+from .. import policies
 from ..cli import ExitStatus
 from ..config import ROOT
-from ..results import failed_run, write_json, write_results
+from ..results import grader_faults, failed_run, write_json, write_results
 from ..sandbox import processes
 from .discover import MANIFEST, BatchError, Submission, discover, file_digest
 from .report import REPORT_HINT, write_reports
@@ -69,6 +70,7 @@ def run_batch(assignment, submissions, out, jobs=None, force=False, *, wall_seco
     if not subs:
         raise BatchError(f"no submissions found in {submissions}")
     write_manifest(out, a, subs)
+    late_penalties(a, subs)
 
     grader = grader_fingerprint(a)
     todo, stale = [], []
@@ -105,7 +107,26 @@ def run_batch(assignment, submissions, out, jobs=None, force=False, *, wall_seco
         print(f"interrupted: {len(results)} of {len(subs)} submissions are graded; "
               "run the same command again to grade the rest", file=sys.stderr)
         return ExitStatus.INTERRUPTED
+    faulty = {i: grader_faults(r) for i, r in sorted(results.items()) if grader_faults(r)}
+    if faulty:
+        first, causes = next(iter(faulty.items()))
+        print(f"error: {len(faulty)} of {len(subs)} submissions were not graded because of the grader, the "
+              f"course's files or this machine (their rows say 'not graded: grader error'); "
+              f"{first}: {causes[0]}", file=sys.stderr)
+        return ExitStatus.NOT_GRADED
     return ExitStatus.OK
+
+
+def late_penalties(a, subs):
+    """The late penalty of each submission, from its created_at (a regrade never applies the submission limit)."""
+    if not a.late:
+        return
+    if not a.late.due_date:
+        print("note: no late penalty: assignment.yaml's late: has no due_date (an export does not carry the "
+              "assignment's due date)", file=sys.stderr)
+        return
+    for s in subs:
+        s.late = policies.lateness(a.late, policies.parse_time(s.created_at), None)
 
 
 # ---- resumability ------------------------------------------------------------------
@@ -256,7 +277,7 @@ def finish(out, job, overran, grader):
         kill_orphans(job.tmpdir)  # a worker the dead grader could not stop
     shutil.rmtree(job.tmpdir, ignore_errors=True)
     results = None
-    if not overran and code == 0:
+    if not overran and code in (ExitStatus.OK, ExitStatus.NOT_GRADED):  # NOT_GRADED: written, and it says why
         try:
             with open(tmp, encoding="utf-8") as f:
                 results = json.load(f)
@@ -264,7 +285,11 @@ def finish(out, job, overran, grader):
             results = None
     if isinstance(results, dict) and isinstance(results.get("tests"), list):
         write_fingerprint(out, job.sub, grader)
-        os.replace(tmp, os.path.join(folder, "results.json"))  # the grader's own bytes, as `grade` wrote them
+        if job.sub.late:
+            write_results(policies.apply_late(results, job.sub.late), os.path.join(folder, "results.json"))
+            remove(tmp)
+        else:
+            os.replace(tmp, os.path.join(folder, "results.json"))  # the grader's own bytes, as `grade` wrote them
         return not (results.get("extra_data") or {}).get("error")  # the core's own "could not grade"
     remove(tmp)
     if overran:

@@ -3,8 +3,10 @@
 scores.csv, UTF-8, one row per submitter (a group submission gives each member a row;
 a submission without metadata gives one row with empty name, email and SID):
 
-    Name, Email, SID, Submission ID, Total, then one column per test ("<number> <name>
-    (<points>)") holding the points earned; empty where the test did not run.
+    Name, Email, SID, Submission ID, Total (after any late penalty), Before penalty (the
+    tests' points), Late penalty (%) (empty where no late penalty applies: no late: policy, or
+    no created_at), then one column per test ("<number> <name> (<points>)") holding the
+    points earned; empty where the test did not run.
 
 For a gradebook import only the identity columns and Total matter. Gradescope's score
 import for an assignment matches students by Email (or SID) and reads the column you pick
@@ -21,8 +23,9 @@ import math
 import os
 from collections import Counter
 
+from .. import policies
 from ..judging.feedback import FACTORS, first_line
-from ..results import write_atomic
+from ..results import grader_faults, write_atomic
 from .discover import natural
 
 
@@ -63,9 +66,12 @@ def factor_of(t):
 
 # ---- scores.csv --------------------------------------------------------------------
 
+NOT_GRADED = "not graded: grader error"  # the grader, the course's files or the machine failed: no score
+
+
 def write_scores(out, subs, results):
     columns = test_columns(results)
-    header = ["Name", "Email", "SID", "Submission ID", "Total"] + [
+    header = ["Name", "Email", "SID", "Submission ID", "Total", "Before penalty", "Late penalty (%)"] + [
         f"{number} {name} ({points(top)})" for _, number, name, top in columns]
     rows = []
     for s in subs:
@@ -73,7 +79,11 @@ def write_scores(out, subs, results):
             continue
         r = results[s.id]
         earned = {test_key(t): t.get("score", 0) for t in r.get("tests", [])}
-        cells = [points(r.get("score", 0))] + [points(earned[k]) if k in earned else "" for k, *_ in columns]
+        total = NOT_GRADED if grader_faults(r) else points(r.get("score", 0))
+        late = (r.get("extra_data") or {}).get("late")
+        before = ([points(late["before"]), points(100 * late["penalty"])] if late and not grader_faults(r)
+                  else ["" if grader_faults(r) else total, ""])
+        cells = [total] + before + [points(earned[k]) if k in earned else "" for k, *_ in columns]
         for person in s.submitters or [{"name": "", "email": "", "sid": ""}]:
             rows.append([person["name"], person["email"], person["sid"], s.id] + cells)
     buffer = io.StringIO()
@@ -118,7 +128,22 @@ def summarize(a, subs, results):
         "not_graded": len(subs) - len(ids), "possible": possible, "scores": scores,
         "stats": score_stats(scores, possible), "bins": histogram(scores, possible),
         "factors": factors, "tests": tests,
-        "misconceptions": misconceptions(results, ids), "errors": errors(results, ids)}
+        "misconceptions": misconceptions(results, ids), "errors": errors(results, ids),
+        "protections": protections(results, ids)}
+
+
+def protections(results, ids):
+    """[{name, in_force, gradings, how}] over the class: how many gradings had each protection, and the
+    distinct reasons (in force: by what; missing: why not)."""
+    found = {}
+    for i in ids:
+        for name, text in ((results[i].get("extra_data") or {}).get("protections") or {}).items():
+            entry = found.setdefault(name, {"name": name, "in_force": 0, "gradings": 0, "how": []})
+            entry["gradings"] += 1
+            entry["in_force"] += text.startswith("in force")
+            if text not in entry["how"]:
+                entry["how"].append(text)
+    return list(found.values())
 
 
 def score_stats(scores, possible):
@@ -181,7 +206,8 @@ def errors(results, ids):
 
 def headline(r):
     """One line that says what went wrong: the run's own message, the import error, or the first error of a test."""
-    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n") if p.strip()]
+    parts = [p.strip() for p in str(r.get("output", "")).split("\n\n")
+             if p.strip() and not p.strip().startswith(policies.MARKS)]  # a late penalty's paragraph on top
     if (r.get("extra_data") or {}).get("error"):
         text = parts[0] if parts else ""
     elif len(parts) > 1 and not parts[1].startswith("Tests failed in"):

@@ -54,19 +54,19 @@ def unpack(zip_path, folder):
 def check(assignment_name, submission=None):
     """Builds the handout, puts the submission's student file in it, runs its public tests: pytest's exit code."""
     from ..cli import UsageError, existing
-    from ..core import locate
+    from ..uploads import Upload, prepare
     a = configuration.find(assignment_name)
-    student = None
-    if submission is not None:
-        student, problem = locate(existing(submission), a)
-        if problem:
-            raise UsageError(problem)
-    with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
+    upload = prepare(existing(submission), a) if submission is not None else Upload()
+    if upload.problem:
+        raise UsageError(upload.problem)
+    student = upload.path  # a copy's name, a zip, a notebook: made the student file, as for grading
+    with upload, tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
         zip_path = build_handout(a, os.path.join(tmp, "dist"))
         folder = unpack(zip_path, os.path.join(tmp, "handout"))
         if student:
             shutil.copyfile(student, os.path.join(folder, a.student_file))
-        what = os.path.relpath(student) if student else f"the stub {a.student_file}"
+        what = (os.path.relpath(student) if not upload.folders else os.path.relpath(submission)) if student \
+            else f"the stub {a.student_file}"
         print(f"public tests of {a.name} on {what}, as a student runs them (pytest in the unpacked handout.zip)",
               flush=True)
         done = run_public_tests(folder, ["-p", "no:cacheprovider"])

@@ -16,7 +16,7 @@ import numpy as np
 from .. import public, strategies
 from ..config import ROOT, ConfigError
 from ..judging import protocol
-from ..judging.judge import Failure, judge
+from ..judging.judge import ACCEPT_HOOKS, Failure, judge
 from ..sandbox.runner import Runner
 from ..testing import using
 
@@ -31,9 +31,9 @@ class RecordingSession:
 
     def check(self, c):
         accept = c.options.get("accept")
-        if accept is not None and getattr(accept, "__name__", None) not in public.ACCEPT:
-            raise ConfigError(f"{self.test.function}: its accept hook {accept!r} has no counterpart in the "
-                              f"handout (autograder/public.py ACCEPT)")
+        if accept is not None and accept not in ACCEPT_HOOKS.values():
+            raise ConfigError(f"{self.test.function}: its accept hook {accept!r} has no name a stored case can "
+                              f"carry (autograder/judging/judge.py ACCEPT_HOOKS)")
         self.checks.append(c)
 
 

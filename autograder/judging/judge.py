@@ -227,3 +227,6 @@ def squeezed(got, expected):
     return got
 
 
+
+
+ACCEPT_HOOKS = {"squeezed": squeezed}  # accept hooks by name: what a stored case (cases.json, the record) names

@@ -17,16 +17,11 @@ everything else is a number, a string, a list or a dict of these.
   lists and dicts apart from requests, so a stored value comes back as it went in (and an
   expected set of values, `{"one_of": ...}` or `{"moved": ...}`, as judging.compare's kind).
 
-Messages are length-prefixed JSON frames (`frame`, `frames`, `HEADER`), both ways.
+Messages travel in length-prefixed JSON frames (autograder/sandbox/frames.py).
 
 It imports numpy alone: the worker and the handout run it without the grader.
 """
-import json
-import struct
-
 import numpy as np
-
-HEADER = struct.Struct("<I")  # a frame: its body's length, then the body (UTF-8 JSON)
 
 MAX_ELEMENTS = 1_000_000  # per returned value; far beyond any correct answer here
 
@@ -155,26 +150,3 @@ def untag(value):
                 return read(value[kind], untag)
     return value
 
-
-# ---- frames -----------------------------------------------------------------------------
-
-def frame(message):
-    """One message as the bytes of a frame."""
-    body = json.dumps(message).encode()
-    return HEADER.pack(len(body)) + body
-
-
-def frames(stream):
-    """The messages of a blocking byte stream, until it ends."""
-    while True:
-        head = stream.read(HEADER.size)
-        if len(head) < HEADER.size:
-            return
-        (size,) = HEADER.unpack(head)
-        body = b""
-        while len(body) < size:
-            chunk = stream.read(size - len(body))
-            if not chunk:
-                return
-            body += chunk
-        yield json.loads(body)

@@ -1,25 +1,24 @@
 """The boundary between the grader and student code, readable in one screen.
 
-What it guarantees (the README says what each mode protects):
+What it guarantees (`confine.Protections` says, per grading, what was in force):
 - Student code runs only in the worker (`sandbox/worker.py`), a separate process started
   from a fresh temporary folder holding a copy of the submission and of the worker's own
   modules, nothing else.
-- Run as root (Gradescope), the worker drops to an unprivileged uid (one per
-  submission when several are graded at once), loses the network (a new network
-  namespace) and every supplementary group.
-- Always: its own session, a scrubbed environment, and rlimits on address space,
-  CPU time, file size and (when the user is not shared with the grader) processes.
+- The worker is started by the jail (`sandbox/jail.py`), which applies the limits, then on
+  Linux enters new namespaces (no network, a file system of the interpreter, numpy and the
+  sandbox folder only, its own pid namespace) and, as root, drops to an unprivileged uid
+  (one per submission when several are graded at once) with no groups. What the kernel
+  refuses is reported, never assumed; a memory limit it refuses is enforced from here by
+  polling the worker's resident memory.
 - The grader reads back only length-prefixed JSON of numbers and strings.
-- A call that overruns is SIGKILLed with every process the submission started,
-  even ones that left the process group (found as our orphans: we are a subreaper,
-  and as root as every process of the sandbox uid, which no other submission shares).
+- A call that overruns is SIGKILLed with every process the submission started, even ones
+  that left the process group (found as our orphans, as every process of the sandbox uid,
+  or in the sandbox folder; in a pid namespace the kernel kills them all with its init).
+- A worker that cannot start is the machine's problem, not the student's: MachineError
+  names the cause and the fix.
 """
-import ctypes
-import grp
 import json
 import os
-import pwd
-import resource
 import select
 import shutil
 import signal
@@ -27,59 +26,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
-
-import numpy
 
 from .. import timing
-from ..judging import protocol
-from . import processes
+from . import confine, processes
+from .frames import HEADER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINE = os.path.dirname(HERE)
-RUNTIME = {  # what the worker runs, copied into the sandbox folder as the package `runtime`
-    "sandbox/worker.py": os.path.join(HERE, "worker.py"),
-    "sandbox/runner.py": os.path.join(HERE, "runner.py"),
-    "judging/protocol.py": os.path.join(ENGINE, "judging", "protocol.py"),
-}
+RUNTIME = ("sandbox/worker.py", "sandbox/runner.py", "sandbox/frames.py", "sandbox/jail.py",
+           "judging/protocol.py")  # what the untrusted side runs, copied as the package `runtime`
+JAIL = "import sys; sys.path.insert(0, '.'); from runtime.sandbox.jail import main; main()"
 BOOT = "import sys; sys.path.insert(0, '.'); from runtime.sandbox.worker import main; main()"
 MAX_FRAME = 64 * 2**20
 COPY_LIMIT = 10 * 2**20  # a submission's files beyond this size are not copied
-UNIQUE_UID_BASE = 200000  # uids with no account, one per grader process, for batch grading as root
+MEMORY_POLL_SECONDS = 0.02
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-@dataclass(frozen=True)
-class Identity:
-    uid: int
-    gid: int
-
-
-def sandbox_identity(exclusive):
-    """As root, whom student code runs as; None when we are not root (no privilege to drop).
-
-    On Gradescope (exclusive: one submission per container) that is the `student` user
-    setup.sh creates, else nobody. When several submissions are graded at once (batch),
-    each gets a uid of its own, so that none can signal or read another's processes.
-    """
-    if os.geteuid() != 0:
-        return None
-    try:
-        nogroup = grp.getgrnam("nogroup").gr_gid
-    except KeyError:
-        nogroup = 65534
-    if not exclusive:
-        return Identity(UNIQUE_UID_BASE + os.getpid() % 100000, nogroup)
-    chosen = os.environ.get("AUTOGRADER_SANDBOX_USER", "student")
-    if chosen.isdigit():
-        return Identity(int(chosen), nogroup)
-    for name in (chosen, "nobody"):
-        try:
-            user = pwd.getpwnam(name)
-            return Identity(user.pw_uid, user.pw_gid)
-        except KeyError:
-            continue
-    return Identity(UNIQUE_UID_BASE, nogroup)
 
 
 class WorkerError(Exception):
@@ -90,14 +51,19 @@ class WorkerError(Exception):
         self.kind, self.message = kind, message
 
 
+class MachineError(Exception):
+    """Student code cannot be run on this machine as configured: the message says why and what to do."""
+
+
 class Worker:
     """One per submission: started lazily, restarted after a crash or a kill."""
 
     def __init__(self, student_file, module_name, limits, forbidden_imports=(), exclusive=False):
         self.limits = limits
-        self.user = sandbox_identity(exclusive)
+        self.user, self.user_problem = confine.sandbox_identity(exclusive)
         self.folder = tempfile.mkdtemp(prefix="autograder-sandbox-")
         os.chmod(self.folder, 0o755)
+        os.mkdir(os.path.join(self.folder, "jail"))  # the new root's mount point
         here = os.path.join(self.folder, "submission")
         copy_submission(os.path.dirname(student_file), here)
         copy_runtime(os.path.join(self.folder, "runtime"))
@@ -110,63 +76,91 @@ class Worker:
             "module_name": module_name, "forbidden_imports": list(forbidden_imports),
             "call_seconds": limits["call_seconds"], "import_seconds": limits["import_seconds"],
             "memory_mb": limits["memory_mb"], "output_bytes": int(limits["output_bytes"]),
-            "paths": [os.path.dirname(os.path.dirname(numpy.__file__))]}
-        self.proc, self.requests = None, 0
+            "paths": [os.path.dirname(confine.numpy_folders()[0])],
+            "probe": confine.probe_settings(os.getpid())}
+        self.mark = os.path.basename(self.folder)  # in the worker's environment: finds its daemons
+        self.proc, self.requests, self.protections, self.poll_memory = None, 0, None, False
+        self.jail = None        # what the jail reported at the last start
+        self.wrappers = True    # bubblewrap or sandbox-exec, until one fails to start the worker here
         processes.become_subreaper()
 
     # -- life cycle -------------------------------------------------------------------
 
     def start(self):
         """Starts the worker; returns its import report {"import_error": ..., "stdout": ...}."""
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
-        env.update(HOME=self.folder, TMPDIR=self.folder, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.proc = subprocess.Popen(
-            # -I -S: no environment, no user site, no .pth files (an editable install of the
-            # grader would otherwise be importable); only numpy's folder is added back.
-            [sys.executable, "-I", "-S", "-c", BOOT, str(req_r), str(resp_w), json.dumps(self.settings)],
-            cwd=self.folder, env=env, pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=self._confine, close_fds=True)
-        os.close(req_r)
-        os.close(resp_w)
-        self.to_worker, self.from_worker = os.fdopen(req_w, "wb", buffering=0), resp_r
-        try:  # before the student's file is imported, a failure is the grader's, not the student's
-            self._receive(self.limits["start_seconds"])
-        except WorkerError as exc:
-            raise RuntimeError(f"the worker process could not start ({exc.message}): is "
-                               f"{sys.executable} usable by the sandbox user?") from None
+        self.jail = None
+        try:
+            self._launch()
+        except MachineError:
+            wrapper = (self.jail or {}).get("isolation")
+            if wrapper not in ("bubblewrap", "sandbox-exec"):
+                raise
+            self.wrappers = False  # a wrapper that cannot run Python here: without it, and say so
+            self._launch()
+            self.jail["refused"].append(f"{wrapper}: the worker did not start under it here")
+            self.protections = self.measure(self.started)
         return self._receive(self.limits["import_seconds"])
 
-    def _confine(self):
-        """Runs in the child between fork and exec: limits first, identity last."""
-        mb = int(self.limits["memory_mb"]) * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (mb, mb))
-        cpu = int(self.limits["cpu_seconds"])
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 2**20,) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.user:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.unshare(0x40000000)  # CLONE_NEWNET: no network for student code
-            nproc = int(self.limits["processes"])
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            os.setgroups([])
-            os.setgid(self.user.gid)
-            os.setuid(self.user.uid)
+    def _launch(self):
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        argv = [confine.interpreter(), "-I", "-S", "-c", BOOT, str(req_r), str(resp_w), json.dumps(self.settings)]
+        spec = confine.plan(self.folder, self.user, self.limits, argv, (req_r, resp_w), bwrap=self.wrappers)
+        env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
+        env.update(HOME=self.folder, TMPDIR=self.folder, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", AUTOGRADER_SANDBOX=self.mark)
+        try:
+            # -I -S: no environment, no user site, no .pth files (an editable install of the
+            # grader would otherwise be importable); the jail adds numpy's folder back.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", JAIL, json.dumps(spec)], cwd=self.folder, env=env,
+                pass_fds=(req_r, resp_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            raise MachineError(f"the grader could not start {sys.executable}: {exc.strerror}") from None
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        self.to_worker, self.from_worker = os.fdopen(req_w, "wb", buffering=0), resp_r
+        try:  # before the student's file is imported, a failure is the machine's, not the student's
+            self.jail = self._receive(self.limits["start_seconds"])["jail"]
+            self.poll_memory = self.jail["limits"].get("RLIMIT_AS") is not None
+            self.started = self._receive(self.limits["start_seconds"])
+        except (WorkerError, KeyError, TypeError) as exc:
+            self._kill()
+            raise MachineError(f"the worker process could not start ({getattr(exc, 'message', exc)})") from None
+        if "fatal" in self.started:
+            self._kill()
+            raise MachineError(self.fatal(self.started))
+        self.protections = self.measure(self.started)
+
+    def measure(self, started):
+        return confine.Protections.measured(self.jail, started.get("probe", {}), self.limits, self.user,
+                                            self.user_problem, self.poll_memory)
+
+    def fatal(self, why):
+        if why.get("fatal") == "cannot enter":
+            return (f"as root, student code runs as uid {self.user.uid}, which cannot enter {why['folder']} "
+                    f"(mode {why['mode']}), on the way to the interpreter ({confine.interpreter()}), numpy or "
+                    f"the sandbox folder; this machine also refused the namespaces that would hide that. Use "
+                    f"a Python outside that folder (Gradescope's /usr/bin/python3), or let others enter it "
+                    f"(chmod o+x {why['folder']}).")
+        return f"the worker could not run {why.get('program')}: {why.get('error')}"
 
     def close(self):
         """Kills the worker and everything it started; removes the sandbox folder."""
         self._kill()
+        # Without a subreaper or a pid namespace (macOS), a daemonised orphan escapes the tree: it still
+        # carries the worker's environment, or works in the sandbox folder.
+        processes.kill_until_gone(lambda: processes.working_in(self.folder)
+                                  | processes.marked("AUTOGRADER_SANDBOX", self.mark))
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _kill(self):
         if self.proc is None:
             return
-        worker, user = self.proc.pid, self.user
-        processes.kill_until_gone(lambda: processes.tree(worker) | processes.my_children()
+        jail, user = self.proc.pid, self.user
+        processes.kill_until_gone(lambda: processes.tree(jail) | processes.my_children()
                                   | (processes.owned_by(user.uid) if user else set()))
         self.proc.wait()
         self.to_worker.close()
@@ -175,16 +169,19 @@ class Worker:
 
     # -- calls ------------------------------------------------------------------------
 
-    def run(self, programs):
-        """Runs programs (lists of steps) in the worker; returns one result dict per program."""
+    def run(self, programs, steps, budget=None):
+        """Runs programs (the JSON text of a list of lists of steps; `steps` of them in all) in the worker;
+        returns one result dict per program. It waits for the worker no longer than `budget` seconds."""
         if self.proc is None or self.proc.poll() is not None:
             raise WorkerError("dead", "the worker is not running")
         self.requests += 1
+        body = f'{{"id": {self.requests}, "programs": {programs}}}'.encode()
         try:
-            self.to_worker.write(protocol.frame({"id": self.requests, "programs": programs}))
+            self.to_worker.write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, OSError):
             self._died()
-        deadline = self.limits["call_seconds"] * max(1, sum(len(p) for p in programs)) + 1
+        deadline = self.limits["call_seconds"] * max(1, steps) + 1
+        deadline = min(deadline, max(budget, 1)) if budget is not None else deadline
         reply = self._receive(deadline)
         if reply.get("id") != self.requests or not isinstance(reply.get("results"), list):
             self._kill()
@@ -194,8 +191,8 @@ class Worker:
         return reply["results"]
 
     def _receive(self, seconds):
-        head = self._read(protocol.HEADER.size, time.monotonic() + seconds, seconds)
-        (size,) = protocol.HEADER.unpack(head)
+        head = self._read(HEADER.size, time.monotonic() + seconds, seconds)
+        (size,) = HEADER.unpack(head)
         if size > MAX_FRAME:
             self._kill()
             raise WorkerError("protocol", "the answer was far too large")
@@ -210,8 +207,14 @@ class Worker:
         data = b""
         while len(data) < n:
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.from_worker], [], [], max(left, 0))
+            wait = min(left, MEMORY_POLL_SECONDS) if self.poll_memory else left
+            ready, _, _ = select.select([self.from_worker], [], [], max(wait, 0))
             if not ready:
+                if self.poll_memory and self._over_memory():
+                    self._kill()
+                    raise WorkerError("memory", f"exceeded the memory limit of {self.limits['memory_mb']:g} MB")
+                if time.monotonic() < deadline:
+                    continue
                 self._kill()
                 raise WorkerError("timeout", f"timed out after {seconds:g} s")
             chunk = os.read(self.from_worker, n - len(data))
@@ -220,19 +223,25 @@ class Worker:
             data += chunk
         return data
 
+    def _over_memory(self):
+        return processes.resident_bytes(processes.tree(self.proc.pid)) > self.limits["memory_mb"] * 2**20
+
     def _died(self):
         try:
             code = self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:  # alive, but it closed its end of the channel
             code = None
         self._kill()
+        if code is not None and code > 128 and (self.jail or {}).get("isolation") == "bubblewrap":
+            code = 128 - code  # bubblewrap passes a killed worker's fate on as 128 + signal
         if code is None:
             raise WorkerError("protocol", "your code closed the channel the grader uses to talk to it")
         if code == -signal.SIGXCPU:
             raise WorkerError("cpu", f"used more than {self.limits['cpu_seconds']} s of CPU time")
         if code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
             raise WorkerError("crash", f"the process running your code was killed by signal {-code} "
-                                       f"({signal.Signals(-code).name}; often a memory limit)")
+                                       f"({name}; often a memory limit)")
         raise WorkerError("exit", f"your code ended the process running it (exit code {code}, "
                                   "e.g. by os._exit)")
 
@@ -248,13 +257,13 @@ def copy_submission(source, target):
 
 
 def copy_runtime(target):
-    """The worker's own modules, readable by the sandbox user (the source may be closed to others)."""
+    """The untrusted side's own modules, readable by the sandbox user (the source may be closed to others)."""
     for package in ("", "sandbox", "judging"):
         os.makedirs(os.path.join(target, package), exist_ok=True)
         with open(os.path.join(target, package, "__init__.py"), "w"):
             pass
-    for place, source in RUNTIME.items():
-        shutil.copyfile(source, os.path.join(target, place))
+    for place in RUNTIME:
+        shutil.copyfile(os.path.join(ENGINE, place), os.path.join(target, place))
     for root, dirs, files in os.walk(target):
         os.chmod(root, 0o755)
         for f in files:

@@ -18,7 +18,8 @@ def become_subreaper():
 
     Linux only; returns whether it is in force.
     """
-    if not hasattr(os, "fork") or not os.path.exists("/proc/self"):
+    from . import platform
+    if not platform.subreaper_possible():
         return False
     try:
         import ctypes
@@ -76,6 +77,29 @@ def working_in(folder):
             continue
         if (cwd == folder or cwd.startswith(folder + os.sep)) and alive(p):
             found.add(p.pid)
+    return found
+
+
+def resident_bytes(pids):
+    """The resident memory of these processes together."""
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def marked(name, value):
+    """Every live process whose environment has name=value (a daemon keeps its parent's environment)."""
+    found = set()
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get(name) == value and alive(p):
+                found.add(p.pid)
+        except (psutil.Error, OSError):
+            continue
     return found
 
 

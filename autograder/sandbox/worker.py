@@ -1,7 +1,8 @@
 """The untrusted side: the one process that imports and runs student code.
 
-`boundary.Worker` copies this package's worker and runner, and the wire protocol, alone
-into the sandbox folder (as the package `runtime`) and starts
+`boundary.Worker` copies the worker's own modules (this one, runner, frames, jail and the
+wire protocol) alone into the sandbox folder, as the package `runtime`; the jail confines
+itself there and then runs
 
     python -I -S -c BOOT REQUEST_FD RESPONSE_FD SETTINGS_JSON
 
@@ -14,18 +15,44 @@ this process except numbers that it then checks.
 """
 import json
 import os
+import socket
 import sys
 import time
 
 
+def probe(settings):
+    """What student code could reach here, looked at before any of it runs (the grader reports it)."""
+    found = {"readable": [], "network": False, "grader_signallable": False}
+    for path in settings.get("hidden", []):  # files that exist, outside the sandbox
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            found["readable"].append(path)
+        except OSError:
+            pass
+    try:  # a UDP connect sends nothing; it fails at once where there is no route (an empty network namespace)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))
+        found["network"] = True
+    except OSError:
+        pass
+    try:
+        os.kill(settings["grader"], 0)
+        found["grader_signallable"] = True
+    except (OSError, KeyError, TypeError):
+        pass
+    return found
+
+
 def main():
     request_fd, response_fd, settings = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    sys.argv = [os.path.abspath(__file__)]  # this process is the worker, not `python -c`
     sys.path.extend(settings["paths"])  # numpy's folder: the worker runs with -S
-    from ..judging import protocol
+    from .frames import frame, frames
     from .runner import BoundedText, Runner, hit_a_wall
 
     reply = os.fdopen(response_fd, "wb", buffering=0)
-    reply.write(protocol.frame({"started": True}))
+    reply.write(frame({"started": True, "probe": probe(settings.get("probe", {}))}))
     runner = Runner(settings["student_file"], settings["module_name"], settings)
     runner.timer.install()
     sys.meta_path.insert(0, runner.forbid)
@@ -35,13 +62,13 @@ def main():
     sys.stdout = sys.stderr = captured
 
     runner.load()
-    reply.write(protocol.frame({"ready": True, "import_error": runner.import_error, "stdout": captured.take()}))
+    reply.write(frame({"ready": True, "import_error": runner.import_error, "stdout": captured.take()}))
     with os.fdopen(request_fd, "rb", buffering=0) as requests:
-        for request in protocol.frames(requests):
+        for request in frames(requests):
             started, results = time.perf_counter(), []
             for steps in request["programs"]:
                 results.append(runner.run(steps, captured))
                 if hit_a_wall(results[-1]):
                     break  # the rest of this request would only hit the same wall
-            reply.write(protocol.frame({"id": request["id"], "results": results,
+            reply.write(frame({"id": request["id"], "results": results,
                                         "seconds": time.perf_counter() - started}))

@@ -1,0 +1,54 @@
+"""The pass path: a graded test's record run in one round trip to the worker, judged, no Hypothesis.
+
+`passes` says whether the submission is right on every recorded instance of a test. A test
+that is not (or that could not be recorded) is graded by pytest and Hypothesis instead, which
+shrink its failure to the smallest example (core.py). `failure` is for the rare test that the
+record fails and Hypothesis does not (another Hypothesis version, a submission whose answers
+change from call to call): it judges the recorded regime that failed, in full, for feedback.
+"""
+from .judging import protocol
+from .judging.judge import ACCEPT_HOOKS, Failure, JudgeOptions, judge
+from .judging.programs import Calls
+from .session import Batch
+from .testing import Graded
+
+
+def options(stored, a):
+    """A recorded check's JudgeOptions, with this assignment's tolerance."""
+    accept = stored.get("accept")
+    return JudgeOptions.of(stored["quantity"], a.rtol, a.atol, stored.get("output"), stored.get("requires") or (),
+                           ACCEPT_HOOKS[accept] if accept else None, stored.get("parts") or ())
+
+
+def label(t):
+    extra = t.entry["extra_data"]
+    return Graded(extra["quantity"], extra["factor"], t.regime)
+
+
+def passes(t, session, a):
+    """Whether every recorded instance of test `t` is right; the index of the first regime that is not."""
+    session.begin(f"record::{t.function}", label(t))
+    judged = [(index, options(check["options"], a))
+              for index, regime in enumerate(t.regimes) for check in regime["checks"]
+              for _ in range(check["instances"])]
+    results = session.run_batch(Batch(t.programs, len(t.answers), t.steps))
+    for (index, how), (outputs, expected), result in zip(judged, t.answers, results):
+        try:
+            expected = None if result.get("error") else protocol.untag(expected)
+            if judge("", Calls([], "", outputs), {}, expected, result, how).failure:
+                return False, index
+        except Failure:
+            return False, index
+    return True, None
+
+
+def failure(test_function, t, regime_index, session):
+    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is."""
+    from .record import case_of, checks_of
+    session.begin(f"record-again::{t.function}", label(t))
+    try:
+        for c in checks_of(test_function, case_of(t.regimes[regime_index]["case"])):
+            session.check(c)
+    except Failure as exc:
+        return exc
+    return None
