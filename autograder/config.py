@@ -32,6 +32,11 @@ DEFAULT_LIMITS = {
 }
 
 
+def read_yaml(stream):
+    """A course file's YAML, safely, with libyaml's parser where PyYAML was built with it (10x faster)."""
+    return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 class ConfigError(Exception):
     """A course's configuration is wrong; the message says where and how."""
 
@@ -127,7 +132,7 @@ def load(path):
     where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
     try:
         with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+            data = read_yaml(f)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML: {exc}") from None
     except OSError as exc:

@@ -107,9 +107,9 @@ def read_hand_written(a, public_dir, tests):
     path = os.path.join(public_dir, "cases.yaml")
     if not os.path.isfile(path):
         return {}
-    import yaml
+    from ..config import read_yaml
     with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
+        data = read_yaml(f) or {}
     where = os.path.relpath(path, ROOT)
     by_function = {t.function: t for t in tests}
     out = {}

@@ -24,10 +24,10 @@ def load_catalogue(path):
     """The assignment's misconceptions.yaml: a list of {id, in, wrong, says}."""
     if not path or not os.path.exists(path):
         return []
-    import yaml
+    from ..config import read_yaml
 
     with open(path, encoding="utf-8") as f:
-        entries = yaml.safe_load(f) or []
+        entries = read_yaml(f) or []
     return [Misconception(e["id"], list(e["in"]), str(e["wrong"]), " ".join(str(e["says"]).split()))
             for e in entries]
 

@@ -13,7 +13,7 @@ that is missing or malformed never costs a student anything: the submission is g
 there were no policy, and the staff-only log (Gradescope's stdout) says why.
 """
 from .late import Lateness, apply_late, lateness  # noqa: F401
-from .limit import window  # noqa: F401
-from .metadata import read_metadata  # noqa: F401
-from .on_gradescope import for_gradescope  # noqa: F401
+from .limit import Window, best_earlier, not_graded, window  # noqa: F401
+from .metadata import Metadata, MetadataError, metadata_of, read_metadata  # noqa: F401
+from .on_gradescope import OnGradescope, for_gradescope  # noqa: F401
 from .rules import MARKS, LatePolicy, SubmissionLimit, parse_time, read  # noqa: F401

@@ -27,7 +27,7 @@ class OnGradescope:
             if text and not error:
                 paragraphs.append(text)  # first: it changes the score
         if self.window:
-            from .results import grader_faults  # the grader's, the course's or the machine's failure
+            from ..results import grader_faults  # the grader's, the course's or the machine's failure
             counted = not grader_faults(results)  # does not use up a submission
             graded = list(self.window.graded) + ([self.window.created_at] if counted else [])
             results["extra_data"] = {**(results.get("extra_data") or {}),
