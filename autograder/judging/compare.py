@@ -148,6 +148,33 @@ def compare(expected, got, rtol, atol, path=""):
     return None
 
 
+def leaves(expected, got, found):
+    """Appends to `found` the (expected, got) arrays of two like structures; False where they are not
+    plain numbers alike (a missing key, a set of acceptable values, lists of other lengths)."""
+    if isinstance(got, (Missing, OneOf, Moved)) or isinstance(expected, (OneOf, Moved)):
+        return False
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and all(leaves(expected[k], got.get(k, Missing(k)), found) for k in expected)
+    if isinstance(expected, (list, tuple)):
+        return isinstance(got, (list, tuple)) and len(got) == len(expected) and \
+            all(leaves(e, g, found) for e, g in zip(expected, got))
+    found.append((np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)))
+    return True
+
+
+def stacked_close(pairs, rtol, atol):
+    """compare's verdict on several (expected, got) arrays of one shape at once: True when none mismatches."""
+    shape = pairs[0][0].shape
+    if any(e.shape != shape or g.shape != shape for e, g in pairs):
+        return False
+    e, g = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    if (~np.isfinite(g) & np.isfinite(e)).any():
+        return False
+    top = np.abs(e).reshape(len(pairs), -1).max(axis=1, initial=0.0).reshape((len(pairs),) + (1,) * len(shape))
+    scale = np.maximum(np.abs(e), 0.1 * top)  # per instance, as _close scales each array on its own
+    return bool(((np.abs(g - e) <= atol + rtol * scale) | (g == e)).all())
+
+
 def _close(expected, got, rtol, atol):
     """Entry by entry, whether got is expected within tolerance (as `compare` judges arrays)."""
     scale = np.maximum(np.abs(expected), 0.1 * np.abs(expected).max(initial=0.0))

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import protocol
-from .compare import Mismatch, OneOf, Unreadable, compare, readback
+from .compare import Mismatch, OneOf, Unreadable, compare, leaves, readback, stacked_close
 
 
 @dataclass(frozen=True)
@@ -105,17 +105,16 @@ def judge(title, plan, inputs, full, result, options):
                                     notes=notes))
     output = options.output
     several = isinstance(output, tuple)
-    want = full if output is None else {k: full[k] for k in output} if several else full[output]
+    want = picked(full, options)
     outs = dict(zip(plan.outputs, result["outputs"]))
 
     def read(name, like):
         try:
-            got = readback(outs[name], like)
+            return read_output(outs, name, like, options)
         except (Unreadable, KeyError) as exc:
             what = f"`{plan.labels[name]}`" if name in plan.labels else "the returned value"
             raise Failure(FailureReport("unreadable", title, plan.shown, inputs, f"cannot read {what}: {exc}",
                                         result.get("stdout", ""), output=name, notes=notes)) from None
-        return options.accept(got, like) if options.accept else got
 
     got = {k: read(k, want[k]) for k in output} if several else read(output or plan.outputs[0], want)
     with np.errstate(all="ignore"):
@@ -137,6 +136,45 @@ def judge(title, plan, inputs, full, result, options):
                            expected=shown_want, got=shown_got, mismatch=mismatch, quantity=options.quantity,
                            instances=((inputs, want, got),), notes=notes)
     return Verdict(want, got, Failure(report))
+
+
+def picked(full, options):
+    """The expected values a check judges: `full` itself, or its named output(s)."""
+    output = options.output
+    if output is None:
+        return full
+    return {k: full[k] for k in output} if isinstance(output, tuple) else full[output]
+
+
+def read_output(outs, name, like, options):
+    """One output of the student's, read back like the expected value (and through the accept hook)."""
+    got = readback(outs[name], like)
+    return options.accept(got, like) if options.accept else got
+
+
+def all_right(plan_outputs, expected, results, options):
+    """Whether every instance of one check is right, judged together: True only where `judge` would pass
+    each one; False where it might not (then judge each: it decides, and says why).
+
+    The same arithmetic as `compare`, on the instances stacked (they share their regime's shapes):
+    one pass over numpy per output instead of one per instance."""
+    pairs = []
+    for full, result in zip(expected, results):
+        if result.get("error") or result.get("raised"):
+            return False
+        want, outs = picked(full, options), dict(zip(plan_outputs, result["outputs"]))
+        names = options.output if isinstance(options.output, tuple) else [options.output or plan_outputs[0]]
+        try:
+            got = {k: read_output(outs, k, want[k], options) for k in names} if isinstance(options.output, tuple) \
+                else read_output(outs, names[0], want, options)
+        except (Unreadable, KeyError):
+            return False
+        found = []
+        if not leaves(want, got, found):
+            return False
+        pairs.append(found)
+    with np.errstate(all="ignore"):
+        return all(stacked_close([p[j] for p in pairs], options.rtol, options.atol) for j in range(len(pairs[0])))
 
 
 def find_failure(exc, depth=0):
