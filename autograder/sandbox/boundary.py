@@ -146,11 +146,12 @@ class Worker:
 
     def close(self):
         """Kills the worker and everything it started; removes the sandbox folder."""
+        contained = str((self.jail or {}).get("isolation")).startswith(("namespaces", "bubblewrap"))  # died with init
         self._kill()
-        # Without a subreaper or a pid namespace (macOS), a daemonised orphan escapes the tree: it still
-        # carries the worker's environment, or works in the sandbox folder.
-        processes.kill_until_gone(lambda: processes.working_in(self.folder)
-                                  | processes.marked("AUTOGRADER_SANDBOX", self.mark))
+        if not contained:  # without a pid namespace (macOS), a daemonised orphan escapes the tree: it still
+            # carries the worker's environment, or works in the sandbox folder
+            processes.kill_until_gone(lambda: processes.working_in(self.folder)
+                                      | processes.marked("AUTOGRADER_SANDBOX", self.mark))
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _kill(self):
