@@ -92,19 +92,20 @@ def grade_tests(a, session, log):
     from .results import passed
     with timing.span("record: find or make"):
         recorded = record.find(a, log)
-    entries, failed = {}, {}
-    for t in recorded:
-        if session.machine_error:
-            break
-        if t.recorded:
-            with timing.span("record: replay a test"):
-                ok, regime = replay.passes(t, session, a)
-            if ok:
-                entries[t.function] = passed(t.entry, a.examples * a.instances)
-                continue
-            failed[t.function] = (t, regime)
+    entries, failed = {}, {t.function: (t, None) for t in recorded if not t.recorded}
+    replayed = [t for t in recorded if t.recorded]
+    answers = session.stream([replay.batch(t) for t in replayed])
+    for t in replayed:
+        with timing.span("record: replay a test"):
+            results = next(answers)
+            if session.machine_error:
+                break
+            ok, regime = replay.passes(t, results, a)
+        if ok:
+            entries[t.function] = passed(t.entry, a.examples * a.instances)
         else:
-            failed[t.function] = (t, None)
+            failed[t.function] = (t, regime)
+    answers.close()
     if failed and not session.machine_error:
         entries.update(run_pytest(a, session, set(failed), log))
         for name, (t, regime) in failed.items():  # failed on the record, passed under Hypothesis: the record's

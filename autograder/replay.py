@@ -25,13 +25,17 @@ def label(t):
     return Graded(extra["quantity"], extra["factor"], t.regime)
 
 
-def passes(t, session, a):
-    """Whether every recorded instance of test `t` is right; the index of the first regime that is not.
+def batch(t):
+    """Test `t`'s whole record as one batch of programs, under the id its calls' limits are kept by."""
+    return f"record::{t.function}", Batch(t.programs, len(t.answers), t.steps)
+
+
+def passes(t, results, a):
+    """Whether the worker's results are right on every recorded instance of test `t`; the index of the
+    first regime that is not.
 
     A check's instances are judged together first (judge.all_right, which only ever confirms); where
     that cannot confirm them, each is judged alone, as the graded test's check judges it."""
-    session.begin(f"record::{t.function}", label(t))
-    results = session.run_batch(Batch(t.programs, len(t.answers), t.steps))
     start = 0
     for index, regime in enumerate(t.regimes):
         for check in regime["checks"]:

@@ -69,26 +69,59 @@ class GradingSession:
         return self.run_batch(Batch.of(programs))
 
     def run_batch(self, batch):
-        limit_hit = self.stopped.get(self.test_id)
+        return next(self.stream([(self.test_id, batch)]))
+
+    def stream(self, batches):
+        """Each (test id, Batch)'s results, in order, from one request to the worker for them all: the
+        worker computes a test while its caller judges the one before. A test the worker cannot answer
+        (it hit a limit, or died) gets that error; the tests after it are asked again of a new worker."""
+        queue = list(batches)
+        while queue:
+            test_id, batch = queue[0]
+            unanswered = self.unanswered(test_id, batch)
+            if unanswered is not None:
+                queue.pop(0)
+                yield unanswered
+                continue
+            until = self.started + self.config.limits["submission_seconds"] + 1
+            done, answers = 0, self.worker.stream([(b.text, b.steps) for _, b in queue], until)
+            try:
+                for (test_id, batch), results in zip(queue, answers):
+                    done += 1
+                    yield self.kept(test_id, batch, results)
+                    if self.over_budget():
+                        break  # the rest are answered as over budget, by no worker
+            except WorkerError as exc:
+                test_id, batch = queue[done]
+                self.stopped[test_id] = {"kind": exc.kind, "message": exc.message}
+                done += 1
+                yield [{"error": self.stopped[test_id]}] * batch.count
+            finally:
+                answers.close()  # a stream left before its end kills the worker
+            queue = queue[done:]
+
+    def unanswered(self, test_id, batch):
+        """The results of a batch that the worker is not asked: a limit hit before, the budget, the import."""
+        limit_hit = self.stopped.get(test_id)
         if limit_hit:
             return [{"error": limit_hit}] * batch.count
-        if time.monotonic() - self.started > self.config.limits["submission_seconds"]:
+        if self.over_budget():
             return [{"error": {"kind": "budget", "message":
                      f"not run: grading this submission used up its time budget of "
                      f"{self.config.limits['submission_seconds']:g} s"}}] * batch.count
         report = self.ensure_started()
         if report.get("import_error"):
             return [{"error": {**report["import_error"], "during_import": True}}] * batch.count
-        budget = self.config.limits["submission_seconds"] - (time.monotonic() - self.started) + 1
-        try:
-            results = self.worker.run(batch.text, batch.steps, budget)
-        except WorkerError as exc:
-            error = {"kind": exc.kind, "message": exc.message}
-            self.stopped[self.test_id] = error
-            return [{"error": error}] * batch.count
+        return None
+
+    def over_budget(self):
+        return time.monotonic() - self.started > self.config.limits["submission_seconds"]
+
+    def kept(self, test_id, batch, results):
+        """A batch's results as the worker sent them, the limits they hit remembered for the test's later calls."""
         for r in results:
             if r.get("error", {}).get("kind") in ("timeout", "memory"):
-                self.stopped[self.test_id] = r["error"]
+                self.stopped[test_id] = r["error"]
         missing = [{"error": {"kind": "skipped", "message": "not run: an earlier call hit a limit"}}]
         return results + missing * (batch.count - len(results))
 
