@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from . import timing
-from .judging.judge import JudgeOptions, judge
+from .judging.judge import JudgeOptions, all_right, judge
 from .sandbox.boundary import MachineError, WorkerError
 
 
@@ -57,8 +57,10 @@ class GradingSession:
             results = self.run([p.steps for p in plans])
         title, expected = c.case.describe(), timing.timed("check: reference", c.expected)
         with timing.span("check: reference and judge"):
-            verdicts = [judge(title, plan, i, None if r.get("error") else expected(**i), r, options)
-                        for i, plan, r in zip(inputs, plans, results)]
+            values = [None if r.get("error") else expected(**i) for i, r in zip(inputs, results)]
+            if len({tuple(p.outputs) for p in plans}) == 1 and all_right(plans[0].outputs, values, results, options):
+                return  # every instance right, judged together (shrinking mostly tries examples that pass)
+            verdicts = [judge(title, plan, i, v, r, options) for i, plan, v, r in zip(inputs, plans, values, results)]
         failure = next((v.failure for v in verdicts if v.failure), None)
         if failure:
             raise type(failure)(failure.report.with_instances(
