@@ -148,7 +148,7 @@ def run_pytest(a, session, only, log):
 def recorded_failure(a, session, t, regime, log):
     """The entry of a test that failed on a recorded regime which Hypothesis did not generate here."""
     from . import replay
-    from .handout.build import graded_tests
+    from .collect import graded_tests
     from .judging.diagnose import load_catalogue
     from .plugin import Grading, failure_entry
     log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")

@@ -14,9 +14,11 @@ from .testing import Graded
 
 
 def options(stored, a):
-    """A recorded check's JudgeOptions, with this assignment's tolerance."""
+    """A recorded check's JudgeOptions, with the tolerance recorded for it (check()'s, graded()'s or
+    assignment.yaml's)."""
     accept = stored.get("accept")
-    return JudgeOptions.of(stored["quantity"], a.rtol, a.atol, stored.get("output"), stored.get("requires") or (),
+    return JudgeOptions.of(stored["quantity"], stored.get("rtol", a.rtol), stored.get("atol", a.atol),
+                           stored.get("output"), stored.get("requires") or (),
                            ACCEPT_HOOKS[accept] if accept else None, stored.get("parts") or ())
 
 

@@ -22,8 +22,6 @@ Everything comes from the assignment's data:
 Nothing of reference/ and nothing of the graded tests' code goes into the zip.
 """
 import ast
-import dataclasses
-import importlib.util
 import json
 import os
 import re
@@ -31,9 +29,9 @@ import string
 import zipfile
 
 from .. import config as configuration
+from ..collect import GradedTest, graded_tests  # noqa: F401 (the handout's tests are these)
 from ..config import ASSIGNMENT_MODULES, ROOT, ConfigError
 from ..judging.feedback import FACTORS
-from ..testing import graded_info
 from .cases import fixed_cases, read_hand_written
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,50 +70,6 @@ filterwarnings = ignore::DeprecationWarning
 # A failure prints the grader's message, not a traceback; plain tracebacks keep the rest fast.
 addopts = --tb=native
 """
-
-
-# ---- the graded tests, as Gradescope names them -------------------------------------------
-
-@dataclasses.dataclass
-class GradedTest:
-    function: str     # the test function's name, e.g. test_link_term_rectangular
-    name: str         # Gradescope's name, e.g. "link_term — W^ℓ with m ≠ n"
-    quantity: str
-    factor: str
-    regime: str
-    visibility: str
-    points: float
-    test: object      # the test function, for recording its fixed cases
-    module: object    # its module
-
-    @property
-    def public(self):
-        return self.visibility == "visible"
-
-
-def graded_tests(a):
-    """Every graded test of assignment `a`, in the order pytest collects them."""
-    found = []
-    with a.importable():
-        for filename in sorted(os.listdir(a.tests)):
-            if not (filename.startswith("test_") and filename.endswith(".py")):
-                continue
-            module = _import(os.path.join(a.tests, filename), f"_graded_{a.name}_{filename[:-3]}")
-            for fname, fn in vars(module).items():
-                if not (fname.startswith("test_") and callable(fn)) or isinstance(fn, type):
-                    continue
-                info = graded_info(fn, fname)
-                chosen = a.test_settings(fname)
-                found.append(GradedTest(fname, info.name(), info.quantity, info.factor, info.regime,
-                                        chosen["visibility"], float(chosen["points"]), fn, module))
-    return found
-
-
-def _import(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def dump(data):
@@ -171,7 +125,7 @@ def readme(a, tests, definition_checked, test_files):
     files = ", ".join(f"`tests/{f}`" for f in test_files) or "the tests"
     if hidden:
         items = "\n".join(
-            f"- **{t.name}**: `{t.quantity.split(':')[0]}`, {FACTORS.get(t.factor, t.factor or 'as named')} "
+            f"- **{t.name}**: `{t.quantity.split(':')[0]}`, {a.factors.get(t.factor, t.factor or 'as named')} "
             f"({t.points:g} points; {VISIBILITY_WORDS.get(t.visibility, t.visibility)})" for t in hidden)
         covered = {t.quantity for t in public}
         also = ("They check functions that the public tests check too, on other inputs: passing every "
@@ -242,10 +196,14 @@ def handout_files(a):
                      "forbidden_imports": list(a.forbidden_imports),
                      "show_student_output": a.show_student_output},
         "tests": {t.function: {"name": t.name, "quantity": t.quantity, "factor": t.factor, "regime": t.regime,
-                               "points": t.points, "cases": cases[t.function]} for t in visible.values()},
+                               "points": t.points, **own_tolerance(a, t), "cases": cases[t.function]}
+                  for t in visible.values()},
         "hidden": [{"name": t.name, "visibility": t.visibility, "points": t.points}
                    for t in tests if not t.public],
     }
+    own = {t.factor: a.factors[t.factor] for t in visible.values() if a.factors[t.factor] != FACTORS.get(t.factor)}
+    if own:  # the assignment's own words for its factor kinds (the built-in ones ship with feedback.py)
+        data["factors"] = own
     files["tests/support/cases.json"] = (dump(data) + "\n").encode()
     for target, text in PACKAGES.items():
         files[target] = f'"""{text}"""\n'.encode()
@@ -265,6 +223,12 @@ def handout_files(a):
     files["pytest.ini"] = PYTEST_INI.encode()
     files["README.md"] = readme(a, tests, definition_checked, test_files).encode()
     return files
+
+
+def own_tolerance(a, t):
+    """{"rtol", "atol"} of a test whose tolerance is not the assignment's, else {} (cases.json stays as it was)."""
+    rtol, atol = t.tolerance(a)
+    return {} if (rtol, atol) == (a.rtol, a.atol) else {"rtol": rtol, "atol": atol}
 
 
 def build_handout(assignment, out_dir):

@@ -59,6 +59,8 @@ class FailureReport:
     mismatch: Optional[Mismatch] = None
     quantity: str = ""
     instances: tuple = field(default=(), repr=False)  # [(inputs, expected, got)] of the whole regime
+    rtol: Optional[float] = None        # kind "mismatch": the tolerance it was judged with
+    atol: Optional[float] = None
 
     def with_instances(self, instances):
         return replace(self, instances=tuple(instances))
@@ -121,7 +123,7 @@ def judge(title, plan, inputs, full, result, options):
         mismatch.path = f"{options.parts[int(first)]}{rest}"
     report = FailureReport("mismatch", title, plan.shown, inputs, mismatch.what, result.get("stdout", ""),
                            expected=shown_want, got=shown_got, mismatch=mismatch, quantity=options.quantity,
-                           instances=((inputs, want, got),))
+                           instances=((inputs, want, got),), rtol=options.rtol, atol=options.atol)
     return Verdict(want, got, Failure(report))
 
 
