@@ -70,7 +70,9 @@ def run_tests(a, submission, log, exclusive):
         entries = grade_tests(a, session, log)
     finally:
         if worker:
-            with timing.span("worker: close (kill, clean up)"):
+            # after the early start is done: a course error found while it runs (the record) must not
+            # race it to the worker's processes
+            with timing.span("worker: close (kill, clean up)"), session.starting:
                 worker.close()
         upload.close()
     if session.machine_error:

@@ -168,16 +168,17 @@ def make(a, key=None):
                                        [t.quantity.split(":")[0], t.factor] + ([t.quantity] if ":" in t.quantity else []),
                                        t.visibility, {"test": t.function, "quantity": t.quantity, "factor": t.factor})
             tests.append({"function": t.function, "regime": t.regime, "entry": entry, **regimes(a, t)})
-    check_names(catalogue, graded_quantities(tests))
-    return {"version": VERSION, "digest": key or digest(a), "assignment": a.name, "tests": tests}
+    data = {"version": VERSION, "digest": key or digest(a), "assignment": a.name, "tests": tests}
+    check_names(catalogue, graded_quantities(tests_of(data)))
+    return data
 
 
-def graded_quantities(tests):
-    """Every quantity the record's checks judge (a test's own, or one its check() names)."""
+def graded_quantities(recorded):
+    """Every quantity a record's checks judge: each test's own, and any its check() names."""
     found = set()
-    for t in tests:
-        found.add(t["entry"]["extra_data"]["quantity"])
-        for regime in t.get("regimes") or ():
+    for t in recorded:
+        found.add(t.entry["extra_data"]["quantity"])
+        for regime in t.regimes or ():
             found |= {c["options"]["quantity"] for c in regime["checks"]}
     return found
 

@@ -231,10 +231,10 @@ def own_tolerance(a, t):
     return {} if (rtol, atol) == (a.rtol, a.atol) else {"rtol": rtol, "atol": atol}
 
 
-def build_handout(assignment, out_dir):
-    """Writes out_dir/handout.zip for students; returns its path."""
+def build_handout(assignment, out_dir, files=None):
+    """Writes out_dir/handout.zip for students (from `files`, handout_files' result, when given); its path."""
     a = configuration.find(assignment) if isinstance(assignment, str) else assignment
-    files = handout_files(a)
+    files = handout_files(a) if files is None else files
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "handout.zip")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
