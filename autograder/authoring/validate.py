@@ -91,6 +91,7 @@ def validate(assignment, jobs=None, out=None, grading=True):
         return proof
     proof.name = a.name
     steps.say(f"validate {a.name} ({where_of(a.folder)}):")
+    steps.step("assignment.yaml is well formed", [])
     found = course_files(a, steps)
     if found is None:
         steps.say(f"not proved further: fix the course's files first ({DOCS})")
@@ -136,6 +137,10 @@ def validate(assignment, jobs=None, out=None, grading=True):
     return proof
 
 
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def split(message):
     """(where, what) of a ConfigError's message: `file, line N: what` or `file: what`."""
     head, _, rest = message.partition(": ")
@@ -158,7 +163,7 @@ def course_files(a, steps):
                     lambda: graded_tests(a))
     if catalogue is None or tests is None:
         return None
-    if not steps.step(f"the stub and the reference define every graded quantity ({len(tests)} tests)",
+    if not steps.step(f"the stub and the reference define every graded quantity ({plural(len(tests), 'test')})",
                       course.undefined(a, tests)):
         return None
     started = time.monotonic()
