@@ -131,18 +131,20 @@ def options(quantity, output=None, requires=(), accept=None, parts=(), rtol=None
                            output, requires, accept, parts)
 
 
-def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=()):
+def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=(),
+          rtol=None, atol=None):
     """Like the graded tests' check, with `expected` computed from a definition, not a solution.
 
     case: a regime from support.strategies; build(draw, case) -> the inputs by name;
     calls_: the student function's name, or a builder inputs -> Calls (e.g. `program(...)`);
     expected(**inputs): the expected value, or a dict of named outputs that `output` picks
     from (one name, or a list of names), as in the graded tests; `requires`, `accept`, `parts` too;
-    how: a few words on where the expected value comes from, shown with a failure.
+    how: a few words on where the expected value comes from, shown with a failure; rtol, atol:
+    this check's tolerance (by default the test's, as on Gradescope).
     """
     __tracebackhide__ = True  # a failure's traceback is not what a student reads: its message is
     build_calls = function(calls_) if isinstance(calls_, str) else calls_
-    judging = options(quantity, output, requires, accept, parts)
+    judging = options(quantity, output, requires, accept, parts, rtol, atol)
     title = f"{case.describe()}; expected: {how}"
     for inputs in case.instances(build, int(SETTINGS["instances"])):
         plan = build_calls(inputs)

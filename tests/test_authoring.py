@@ -205,6 +205,13 @@ def test_a_tests_own_tolerance_judges_the_record_hypothesis_and_the_handout(scaf
         cases = json.loads(z.read("tests/support/cases.json"))
     assert cases["tests"]["test_square_loss_grad_batch"]["atol"] == 1e-2
     assert all(c["atol"] == 1e-2 for c in cases["tests"]["test_square_loss_grad_batch"]["cases"])
+    # and so does check(..., atol=...): then only the handout's fixed cases carry it
+    edit(root, "assignments/demo/tests/test_demo.py", '"a batch (b > 1)", atol=1e-2)', '"a batch (b > 1)")')
+    edit(root, "assignments/demo/tests/test_demo.py", 'ref.square_loss_grad)', 'ref.square_loss_grad, atol=1e-2)')
+    assert "2 / 2 points" in cli(root, "grade", "demo", close).stdout
+    edit(root, "assignments/demo/public/test_demo.py", 'how="central differences', 'atol=1e-2, how="central differences')
+    done = cli(root, "check", "demo", os.path.join(close, "demo.py"))
+    assert done.returncode == 0, done.stdout
 
 
 def build_handout(root, name, out):

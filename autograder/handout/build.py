@@ -145,9 +145,11 @@ their code nor their expected values are here. What each one covers:
     rule = f" Do not import {forbidden}: Gradescope refuses them (a course rule)." if forbidden else ""
     with open(os.path.join(HERE, "templates", "student_README.md"), encoding="utf-8") as f:
         template = string.Template(f.read())
+    own = [(t, own_tolerance(a, t)) for t in public]
+    own = "".join(f"; `{t.function}`: {o['rtol']:g} relative, {o['atol']:g} absolute" for t, o in own if o)
     return template.substitute(title=a.title, student_file=a.student_file, public_count=len(public),
                                files=files, rows=rows, rtol=f"{a.rtol:g}", atol=f"{a.atol:g}",
-                               hidden=hidden_text, rule=rule)
+                               own_tolerances=own, hidden=hidden_text, rule=rule)
 
 
 # ---- building the zip -----------------------------------------------------------------------------
