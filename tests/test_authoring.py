@@ -222,6 +222,33 @@ def build_handout(root, name, out):
     return done.stdout.strip()
 
 
+# ---- the guide, followed to the letter -------------------------------------------------------------------
+
+GUIDE = os.path.join(ROOT, "docs", "authoring.md")
+BLOCK = re.compile(r"^```\w*\n# file: (\S+) \((the whole file|add at the end)\)\n(.*?)^```$", re.M | re.S)
+
+
+def test_the_guides_walkthroughs_give_assignments_that_validate(tmp_path):
+    """docs/authoring.md's two walkthroughs, done as written: `new`, then every block it shows, applied in order."""
+    with open(GUIDE, encoding="utf-8") as f:
+        guide = f.read()
+    blocks = BLOCK.findall(guide)
+    assert {p.split("/")[1] for p, _, _ in blocks if p.startswith("assignments/")} == {"losses", "affine"}
+    assert "python -m autograder new losses" in guide and "python -m autograder new affine --style module" in guide
+    root = str(tmp_path / "checkout")
+    shutil.copytree(ROOT, root, ignore=FRESH)
+    for args in (["losses"], ["affine", "--style", "module"]):
+        assert cli(root, "new", *args).returncode == 0
+    for path, how, text in blocks:
+        with open(os.path.join(root, path), "w" if how == "the whole file" else "a", encoding="utf-8") as f:
+            f.write(text)
+    for name, points in (("losses", 4), ("affine", 7)):
+        done = cli(root, "validate", name)
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = cli(root, "grade", name, f"tests/submissions/{name}/correct")
+        assert f"{points} / {points} points" in done.stdout, done.stdout
+
+
 # ---- every assignment under assignments/, proved --------------------------------------------------------
 
 @pytest.mark.parametrize("name", assignments())
