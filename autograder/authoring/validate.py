@@ -105,9 +105,10 @@ def validate(assignment, jobs=None, out=None, grading=True):
     with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
         done = run_everything(a, tests, corpus, files, tmp, jobs, grading, steps)
     graded = [r for r in done if r.kind == "grade"]
+    places = {"reference": where_of(a.reference), "stub": where_of(os.path.join(a.folder, a.student_file))}
     if graded:
         steps.step("the reference gets full marks; the stub fails every test as not implemented",
-                   [p for r in graded if r.role in ("reference", "stub") for p in verdicts.graded(r, where_of(a.folder))])
+                   [p for r in graded if r.role in places for p in verdicts.graded(r, places[r.role])])
         steps.step(f"every correct file ({len(corpus.correct)}) gets full marks and no diagnosis",
                    [p for r in graded if r.role == "correct" for p in verdicts.graded(r, corpus.where)])
         steps.step(f"every corpus mistake ({len(corpus.mistakes)}) gets its declared verdict and diagnosis",
@@ -122,7 +123,8 @@ def validate(assignment, jobs=None, out=None, grading=True):
     caught = sum(1 for r in public if r.role == "mistake" and any(o[0] != "passed" for o in r.outcomes.values()))
     steps.step(f"the public tests ({len(visible)}): the stub fails them as not implemented, the reference and "
                f"the correct files pass, mistakes fail only what they break (they catch {caught} of "
-               f"{len(corpus.mistakes)})", [p for r in public for p in verdicts.public(r, visible, corpus.where)])
+               f"{len(corpus.mistakes)})",
+               [p for r in public for p in verdicts.public(r, visible, places.get(r.role, corpus.where))])
     if graded:
         steps.say("  " + timing(graded, record_seconds, jobs))
     for note in proof.notes:
@@ -182,11 +184,12 @@ def course_files(a, steps):
 
 def run_everything(a, tests, corpus, files, tmp, jobs, grading, steps):
     zip_path = build_handout(a, os.path.join(tmp, "dist"), files)
-    reference = os.path.join(tmp, "reference")
-    os.makedirs(reference)
-    shutil.copyfile(a.reference, os.path.join(reference, a.student_file))
-    subjects = [("reference", "the reference", reference, None),
-                ("stub", "the stub", os.path.join(a.folder, a.student_file), None)]
+    alone = {}  # the reference and the stub, each alone in a folder as the student file (nothing else is copied)
+    for role, path in (("reference", a.reference), ("stub", os.path.join(a.folder, a.student_file))):
+        alone[role] = os.path.join(tmp, role)
+        os.makedirs(alone[role])
+        shutil.copyfile(path, os.path.join(alone[role], a.student_file))
+    subjects = [("reference", "the reference", alone["reference"], None), ("stub", "the stub", alone["stub"], None)]
     subjects += [("correct", os.path.basename(c) + "/", c, None) for c in corpus.correct]
     subjects += [("mistake", f"mistake {m.name!r}", corpora.write(corpus, m, os.path.join(tmp, "mistakes"),
                                                                   a.student_file), m) for m in corpus.mistakes]
