@@ -74,7 +74,7 @@ class Steps:
         self.proof.problems += problems
         self.say(f"  {'ok  ' if not problems else 'FAIL'} {title}")
         for where, what in problems:
-            self.say(f"       {where}: {what}")
+            self.say(f"       {where}: {what}" if where else f"       {what}")
         return not problems
 
 
@@ -84,13 +84,21 @@ def validate(assignment, jobs=None, out=None, grading=True):
     name = assignment if isinstance(assignment, str) else assignment.name
     proof = Proof(os.path.basename(str(name).rstrip(os.sep)))
     steps = Steps(proof, out)
-    try:
-        a = configuration.find(assignment) if isinstance(assignment, str) else assignment
-    except ConfigError as exc:
-        steps.step("assignment.yaml is well formed", [split(str(exc))])
-        return proof
+    if isinstance(assignment, str):
+        folder = assignment if os.path.isdir(assignment) else os.path.join(configuration.ASSIGNMENTS, assignment)
+        if not os.path.isfile(os.path.join(folder, "assignment.yaml")):
+            configuration.find(assignment)  # no such assignment: a ConfigError that lists the known ones
+        steps.say(f"validate {proof.name} ({where_of(folder)}):")
+        try:
+            a = configuration.find(assignment)
+        except ConfigError as exc:
+            steps.step("assignment.yaml is well formed", [split(str(exc))])
+            steps.say(f"not proved further: fix the course's files first ({DOCS})")
+            return proof
+    else:
+        a = assignment
+        steps.say(f"validate {a.name} ({where_of(a.folder)}):")
     proof.name = a.name
-    steps.say(f"validate {a.name} ({where_of(a.folder)}):")
     steps.step("assignment.yaml is well formed", [])
     found = course_files(a, steps)
     if found is None:

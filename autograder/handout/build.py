@@ -30,7 +30,7 @@ import zipfile
 
 from .. import config as configuration
 from ..collect import GradedTest, graded_tests  # noqa: F401 (the handout's tests are these)
-from ..config import ASSIGNMENT_MODULES, ROOT, ConfigError
+from ..config import ASSIGNMENT_MODULES, ROOT, ConfigError, where_of
 from ..judging.feedback import FACTORS
 from .cases import fixed_cases, read_hand_written
 
@@ -98,8 +98,8 @@ def _public_functions(path):
         return next((d.args[0].value for d in fn.decorator_list
                      if isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) == "public"
                      and d.args and isinstance(d.args[0], ast.Constant)), None)
-    return {n.name: (checks(n), name(n)) for n in tree.body
-            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return {n.name: (checks(n), name(n), n.decorator_list[0].lineno if n.decorator_list else n.lineno)
+            for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
 
 
 def _fixed_only_module(tests):
@@ -166,9 +166,9 @@ def handout_files(a):
     for filename in test_files:
         path = os.path.join(public_dir, filename)
         functions = _public_functions(path)
-        definition_checked |= {f for f, (checks, _) in functions.items() if checks}
-        for function, (_, public_name) in functions.items():
-            where = os.path.relpath(path, ROOT)
+        definition_checked |= {f for f, (checks, _, _) in functions.items() if checks}
+        for function, (_, public_name, line) in functions.items():
+            where = f"{where_of(path)}, line {line}"
             graded = next((t for t in tests if t.function == function), None)
             if graded is None:
                 raise ConfigError(f"{where}: {function} is not a graded test of {a.name}: a public test "

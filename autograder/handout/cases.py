@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .. import public, strategies
-from ..config import ROOT, ConfigError
+from ..config import ConfigError
 from ..judging import protocol
 from ..judging.judge import ACCEPT_HOOKS, Failure, judge
 from ..sandbox.runner import Runner
@@ -117,23 +117,31 @@ def _must_pass_on(reference, a, case):
 
 
 def read_hand_written(a, public_dir, tests):
-    """public/cases.yaml: {test function: [{title, inputs}]}, for visible tests only."""
+    """public/cases.yaml: {test function: [{title, inputs}]}, for visible tests only, every key checked."""
     path = os.path.join(public_dir, "cases.yaml")
     if not os.path.isfile(path):
         return {}
-    import yaml
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
-    where = os.path.relpath(path, ROOT)
+    from .. import yamlfile
+    from ..config import where_of
+    doc = yamlfile.read(path, where_of(path))
+    data = doc.data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{doc.where}: expected test names, each with a list of cases ({{title, inputs}})")
     by_function = {t.function: t for t in tests}
     out = {}
     for function, cases in data.items():
         test = by_function.get(function)
         if test is None:
-            raise ConfigError(f"{where}: {function!r} is not a graded test of {a.name}")
+            raise ConfigError(f"{doc.at(function)}: {function!r} is not a graded test of {a.name}")
         if not test.public:
-            raise ConfigError(f"{where}: {function!r} is {test.visibility} on Gradescope: "
+            raise ConfigError(f"{doc.at(function)}: {function!r} is {test.visibility} on Gradescope: "
                               f"the handout must not carry its expected values")
+        if not isinstance(cases, list):
+            raise ConfigError(f"{doc.at(function)}: {function}: expected a list of cases (- title: ..., inputs: ...)")
+        for i, c in enumerate(cases):
+            if not isinstance(c, dict) or set(c) != {"title", "inputs"} or not isinstance(c["inputs"], dict):
+                raise ConfigError(f"{doc.at(function, i)}: {function}, case {i + 1}: expected exactly `title` "
+                                  f"and `inputs` (the inputs by name)")
         out[function] = [{"title": str(c["title"]), "inputs": {k: _value(v) for k, v in c["inputs"].items()}}
                          for c in cases]
     return out
