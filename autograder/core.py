@@ -155,8 +155,8 @@ def recorded_failure(a, session, t, regime, log):
     from .plugin import Grading, failure_entry
     log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
     with a.importable():
-        test = next(g.test for g in graded_tests(a) if g.function == t.function)
-    found = replay.failure(test, t, regime, session)
+        graded = next(g for g in graded_tests(a) if g.function == t.function)
+    found = replay.failure(graded.test, t, regime, session, graded.tolerance(a))
     if found is None:  # right this time: a submission whose answers change from call to call
         return {**t.entry, "score": 0.0, "status": "failed", "output": "Your code gave different answers to the "
                 "same inputs on different calls (it may keep state between calls); each call must depend only on "

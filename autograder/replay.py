@@ -44,10 +44,11 @@ def passes(t, session, a):
     return True, None
 
 
-def failure(test_function, t, regime_index, session):
-    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is."""
+def failure(test_function, t, regime_index, session, tolerance=None):
+    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is,
+    with the test's tolerance (collect.tolerance)."""
     from .record import case_of, checks_of
-    session.begin(f"record-again::{t.function}", label(t))
+    session.begin(f"record-again::{t.function}", label(t), tolerance)
     try:
         for c in checks_of(test_function, case_of(t.regimes[regime_index]["case"])):
             session.check(c)
