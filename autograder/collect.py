@@ -1,6 +1,6 @@
 """The graded tests of an assignment, collected and checked against its vocabulary.
 
-    graded_tests(a)      every graded test of assignment `a`, in the order pytest collects them
+    graded_tests(a)      every graded test of assignment `a` that it runs, in the order pytest collects them
 
 What the record, the handout, grading's feedback path and `validate` all read. A test file
 that cannot be imported, a test without @graded, a quantity outside the naming scheme, a
@@ -65,8 +65,9 @@ def tolerance(a, function, label, options=None):
 
 
 def graded_tests(a):
-    """Every graded test of assignment `a`, in the order pytest collects them, each one checked."""
-    found = []
+    """Every graded test of assignment `a` that it runs, in the order pytest collects them, each one
+    checked (an optional test too, though only those `optional_tests` names are returned)."""
+    found, everything = [], []
     with a.importable():
         for filename in sorted(os.listdir(a.tests)):
             if not (filename.startswith("test_") and filename.endswith(".py")):
@@ -76,7 +77,12 @@ def graded_tests(a):
             for fname, fn in vars(module).items():
                 if not (fname.startswith("test_") and callable(fn)) or isinstance(fn, type):
                     continue
-                found.append(_checked(a, path, fname, fn, module))
+                test = _checked(a, path, fname, fn, module)
+                optional = graded_info(fn, fname).optional
+                everything.append((fname, optional))
+                if a.runs(fname, optional):  # else an optional test this course does not run
+                    found.append(test)
+    a.check_optional(everything)
     return found
 
 

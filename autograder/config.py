@@ -58,6 +58,22 @@ class Assignment:
     late: policies.LatePolicy = None               # `late:` (on Gradescope and in batch)
     factors: dict = field(default_factory=lambda: dict(FACTORS))  # factor kind -> what students read
     tolerances: dict = field(default_factory=dict)  # `tolerance.tests`: test-name pattern -> {rtol, atol}
+    optional_tests: list = field(default_factory=list)  # patterns: the optional tests this course runs
+
+    def runs(self, test_name, optional):
+        """Whether a test is graded: every test that is not optional, and the optional ones named."""
+        return not optional or any(fnmatch.fnmatchcase(test_name, p) for p in self.optional_tests)
+
+    def check_optional(self, tests):
+        """Each `optional_tests` pattern must name an optional test: tests is [(name, optional)]."""
+        for pattern in self.optional_tests:
+            matched = [name for name, optional in tests if fnmatch.fnmatchcase(name, pattern)]
+            if not matched or not all(optional for name, optional in tests if name in matched):
+                known = sorted(name for name, optional in tests if optional)
+                what = "names no test" if not matched else "names a test that is not optional (it always runs)"
+                raise ConfigError(f"{where_of(os.path.join(self.folder, 'assignment.yaml'))}: "
+                                  f"key `optional_tests`: {pattern!r} {what}; the optional tests of "
+                                  f"{self.name}: {', '.join(known) or 'none'}")
 
     def test_settings(self, test_name):
         """Points and visibility of one test: the last matching pattern wins over the defaults."""
@@ -112,7 +128,8 @@ def find(name_or_path):
 
 KEYS = {"name", "title", "student_file", "also_accept", "tests", "reference", "misconceptions",
         "tolerance", "examples", "seed", "limits", "forbidden_imports", "show_student_output",
-        "defaults", "points", "submissions", "late", "factors"}
+        "defaults", "points", "submissions", "late", "factors",
+        "optional_tests"}
 FACTOR_KIND = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")  # loss-unit, shift-term: what graded() names
 
 
@@ -165,7 +182,8 @@ def load(path):
         show_student_output=bool(data.get("show_student_output", True)),
         points=points, default_points=default.get("points", 1.0),
         default_visibility=default.get("visibility", "visible"), submissions=submissions, late=late,
-        factors={**FACTORS, **read.factors()}, tolerances=read.tolerances(tolerance.get("tests")))
+        factors={**FACTORS, **read.factors()}, tolerances=read.tolerances(tolerance.get("tests")),
+        optional_tests=read.texts("optional_tests"))
 
 
 class Reader:

@@ -15,6 +15,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from . import config as configuration
 from . import timing, uploads
 from .config import ConfigError
+from .sandbox.platform import MachineError
 from .results import NOT_YOUR_CODE, failed_run, summary, test_order, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +31,6 @@ def grade(assignment, submission, out=None, log=None, exclusive=False):
     """
     started = time.monotonic()
     log = log if log is not None else io.StringIO()
-    from .sandbox.boundary import MachineError
     try:
         a = configuration.find(assignment) if isinstance(assignment, str) else assignment
         results = run_tests(a, submission, log, exclusive)

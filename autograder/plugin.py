@@ -4,8 +4,8 @@ Its state is one `Grading` record on pytest's `config.stash` (core.py makes it a
 the results back from it):
 
 - `pytest_configure`: Hypothesis settings from assignment.yaml (deterministic, no database).
-- `pytest_collection_modifyitems`: points, visibility, number and seed on each test,
-  with gradescope-utils' decorators, from assignment.yaml.
+- `pytest_collection_modifyitems`: the optional tests assignment.yaml does not name left out;
+  points, visibility, number and seed on each test, with gradescope-utils' decorators.
 - `pytest_runtest_setup`: tells the session which test runs (for its limits).
 - `pytest_runtest_call`: puts the session in the slot `check` reads.
 - `pytest_runtest_makereport`: one Gradescope test result per graded test.
@@ -19,6 +19,7 @@ from hypothesis import seed, settings
 
 from . import results, strategies, timing
 from .collect import tolerance
+from .config import ConfigError
 from .judging import feedback
 from .judging.diagnose import diagnose
 from .judging.judge import Failure, FailureReport, find_failure
@@ -51,6 +52,15 @@ class GradingPlugin:
 
     def pytest_collection_modifyitems(self, config, items):
         grading = config.stash[GRADING]
+        a = grading.assignment
+        try:
+            a.check_optional([(item.name, graded_info(item.obj, item.name).optional) for item in items])
+        except ConfigError as exc:  # staff's to fix (`build` refuses it); the other tests still grade
+            grading.internal_errors.append(str(exc))
+        off = [item for item in items if not a.runs(item.name, graded_info(item.obj, item.name).optional)]
+        if off:  # optional tests this course did not ask for: not graded, not numbered
+            config.hook.pytest_deselected(items=off)
+            items[:] = [item for item in items if item not in off]
         for index, item in enumerate(items, start=1):
             chosen = grading.assignment.test_settings(item.name)
             test = item.obj

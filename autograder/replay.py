@@ -7,7 +7,7 @@ record fails and Hypothesis does not (another Hypothesis version, a submission w
 change from call to call): it judges the recorded regime that failed, in full, for feedback.
 """
 from .judging import protocol
-from .judging.judge import ACCEPT_HOOKS, Failure, JudgeOptions, judge
+from .judging.judge import ACCEPT_HOOKS, Failure, JudgeOptions, all_right, judge
 from .judging.programs import Calls
 from .session import Batch
 from .testing import Graded
@@ -28,19 +28,27 @@ def label(t):
 
 
 def passes(t, session, a):
-    """Whether every recorded instance of test `t` is right; the index of the first regime that is not."""
+    """Whether every recorded instance of test `t` is right; the index of the first regime that is not.
+
+    A check's instances are judged together first (judge.all_right, which only ever confirms); where
+    that cannot confirm them, each is judged alone, as the graded test's check judges it."""
     session.begin(f"record::{t.function}", label(t))
-    judged = [(index, options(check["options"], a))
-              for index, regime in enumerate(t.regimes) for check in regime["checks"]
-              for _ in range(check["instances"])]
     results = session.run_batch(Batch(t.programs, len(t.answers), t.steps))
-    for (index, how), (outputs, expected), result in zip(judged, t.answers, results):
-        try:
-            expected = None if result.get("error") else protocol.untag(expected)
-            if judge("", Calls([], "", outputs), {}, expected, result, how).failure:
-                return False, index
-        except Failure:
-            return False, index
+    start = 0
+    for index, regime in enumerate(t.regimes):
+        for check in regime["checks"]:
+            how, end = options(check["options"], a), start + check["instances"]
+            answers, got = t.answers[start:end], results[start:end]
+            start = end
+            expected = [None if r.get("error") else protocol.untag(e) for (_, e), r in zip(answers, got)]
+            if all_right(answers[0][0], expected, got, how):
+                continue
+            for (outputs, _), full, result in zip(answers, expected, got):
+                try:
+                    if judge("", Calls([], "", outputs), {}, full, result, how).failure:
+                        return False, index
+                except Failure:
+                    return False, index
     return True, None
 
 

@@ -34,6 +34,7 @@ class Graded:
     rtol: Optional[float] = None
     atol: Optional[float] = None
     where: tuple = field(default=("", 0), compare=False)
+    optional: bool = False  # run only when assignment.yaml's `optional_tests` names it
 
     def name(self):
         """The test's name on Gradescope: `link_term — W^ℓ with m ≠ n`."""
@@ -45,7 +46,7 @@ def graded_info(test, function_name):
     return getattr(test, "__graded__", None) or Graded(function_name, "", "")
 
 
-def graded(quantity, factor, regime, *, rtol=None, atol=None):
+def graded(quantity, factor, regime, *, rtol=None, atol=None, optional=False):
     """Labels a graded test: which student quantity it calls, which factor of the chain, which regime.
 
     quantity: `function`, `Class.method` or `Class.method:quantity` (the one naming scheme of
@@ -53,14 +54,15 @@ def graded(quantity, factor, regime, *, rtol=None, atol=None):
     declared in assignment.yaml's `factors:`, checked when the tests are collected (collect.py);
     rtol, atol: this test's tolerance, over assignment.yaml's. The tags name the function (or
     Class.method[:quantity]) and the factor's kind; points, visibility and numbers come from
-    assignment.yaml, applied by the plugin.
+    assignment.yaml, applied by the plugin. An optional test (one that only some courses want,
+    such as exact values at a seed) runs only where assignment.yaml's `optional_tests` names it.
     """
     caller = sys._getframe(1)
     where = (caller.f_code.co_filename, caller.f_lineno)
 
     def label(test):
         test = tags(quantity.split(":")[0], factor, *([quantity] if ":" in quantity else []))(test)
-        test.__graded__ = Graded(quantity, factor, regime, rtol, atol, where)
+        test.__graded__ = Graded(quantity, factor, regime, rtol, atol, where, optional)
         return test
     return label
 

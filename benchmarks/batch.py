@@ -101,8 +101,6 @@ def timed_once(workdir, folder, jobs):
 def run(args):
     info = common.machine()
     notes = common.busy_notes(info)
-    if not os.path.isfile(os.path.join(common.ROOT, "autograder", "batch.py")):
-        return {"machine": info, "skipped": "autograder/batch.py does not exist", "notes": notes, "targets": []}
     size = args.class_size or args.size
     workdir = tempfile.mkdtemp(prefix="autograder-bench-batch-")
     try:
@@ -121,8 +119,11 @@ def run(args):
                "machine_parallel_capacity": capacity, "notes": notes + found.pop("notes"), "targets": []}
     if "speedup" in found:
         results["speedup_over_capacity"] = found["speedup"] / capacity["capacity"]
-        results["targets"].append({"name": f"batch on {args.jobs} jobs >= 1.8 x one-by-one throughput",
-                                   "target": 1.8, "reached": found["speedup"], "met": found["speedup"] >= 1.8})
+        results["targets"].append({"name": f"batch on {args.jobs} jobs >= 1.9 x one-by-one throughput",
+                                   "target": 1.9, "reached": found["speedup"], "met": found["speedup"] >= 1.9})
+    if args.class_size and "batch_seconds" in found:
+        results["targets"].append({"name": f"a class of {size} graded in < 4 minutes", "target": 240.0,
+                                   "reached": found["batch_seconds"], "met": found["batch_seconds"] < 240})
     return results
 
 

@@ -65,10 +65,8 @@ def ratios(m, c, found):
 
 
 def targets(r, mem):
-    found = [{"name": "grade one correct backprop submission <= 1.5 x the peer's time", "target": 1.5,
-              "reached": r["grade_over_peer"], "reached_cpu": r["cpu_grade_over_peer"]},
-             {"name": "grade one correct backprop submission <= 3 x (floor + peer's checking time)", "target": 3.0,
-              "reached": r["grade_over_floor_plus_peer_check"], "reached_cpu": r["cpu_grade_over_floor_plus_peer_check"]}]
+    found = [{"name": "grade one correct backprop submission <= 1.0 x the equal-examples peer's time", "target": 1.0,
+              "reached": r["grade_over_peer"], "reached_cpu": r["cpu_grade_over_peer"]}]
     for t in found:
         t["met"] = t["reached"] <= t["target"]
     if "grade_backprop_grader_plus_worker_mb" in mem:

@@ -54,7 +54,10 @@ def run(args):
             "ratios": {"mistake_over_correct": m["mistake"] / m["correct"],
                        "cpu_mistake_over_correct": c["mistake"] / c["correct"],
                        "seconds_per_failed_test": (m["mistake"] - m["correct"]) / len(failed) if failed else None},
-            "notes": notes}
+            "notes": notes,
+            "targets": [{"name": "a submission with one mistake <= 2 x a correct one", "target": 2.0,
+                         "reached": m["mistake"] / m["correct"], "reached_cpu": c["mistake"] / c["correct"],
+                         "met": m["mistake"] / m["correct"] <= 2.0}]}
 
 
 def report(r):
@@ -66,6 +69,7 @@ def report(r):
     for k, v in r["ratios"].items():
         if v is not None:
             print(f"  {k:<40} {v:7.3f}")
+    common.print_targets(r["targets"])
 
 
 def main():

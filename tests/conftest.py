@@ -79,10 +79,11 @@ def grade(assignment, submission, out, status=0, env=None):
 
 def grade_many(assignment, submissions, folder):
     """Grades several submissions, two at a time (this machine has two cores)."""
-    def one(path):
-        return grade(assignment, path, os.path.join(folder, os.path.basename(path) + ".json"))[0]
+    def one(numbered):  # numbered: two submissions may share a folder name (a .py and its notebook)
+        index, path = numbered
+        return grade(assignment, path, os.path.join(folder, f"{index}-{os.path.basename(path)}.json"))[0]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip(submissions, pool.map(one, submissions)))
+        return dict(zip(submissions, pool.map(one, enumerate(submissions))))
 
 
 def failed(results):

@@ -316,3 +316,15 @@ def test_the_same_data_builds_the_same_handout(tmp_path):
     second = handout.build_handout("backprop", str(tmp_path / "second"))
     with open(first, "rb") as f, open(second, "rb") as g:
         assert f.read() == g.read()
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_handout_draws_its_fixed_cases_from_the_regimes_grading_sees_first(built, name):
+    """The fixed cases' regimes (shapes, layouts) are the first that grading checks; only their numbers differ."""
+    from autograder import record
+    data = json.loads(built[name][1]["tests/support/cases.json"])
+    recorded = {t["function"]: t for t in record.make(configuration.find(name))["tests"]}
+    for function, entry in data["tests"].items():
+        regimes = recorded[function]["regimes"][:handout.cases.REGIMES]
+        titles = [record.case_of(r["case"]).describe() for r in regimes for _ in r["checks"]]
+        assert [c["title"] for c in entry["cases"][:len(titles)]] == titles, function

@@ -1,4 +1,4 @@
-"""The course's policies: the submission limit and the late penalty (autograder/policies.py).
+"""The course's policies: the submission limit and the late penalty (autograder/policies/).
 
 Through the Gradescope path as root (build, unzip, run_autograder), with submission_metadata.json
 fixtures in Gradescope's documented format (autograder_samples docs/submission_metadata.md):

@@ -77,3 +77,47 @@ def test_a_stale_record_is_not_used(tmp_path):
         f.write("\n# changed\n")
     results, _ = grade(folder, CORRECT, str(tmp_path / "r.json"))
     assert results["score"] == 49  # ...and not once the assignment changed
+
+
+def test_judging_a_check_together_never_passes_what_judge_fails():
+    """The pass path judges a check's instances stacked (judge.all_right); it must pass only where the
+    one judge passes every instance: values near the tolerance, NaN, transposed, shifted by atol."""
+    import io
+
+    import numpy as np
+
+    from autograder import config, record, replay
+    from autograder.judging import protocol
+    from autograder.judging.judge import Failure, all_right, judge
+    from autograder.judging.programs import Calls
+    rng, a = np.random.default_rng(6390), config.find("backprop")
+    changes = [lambda x: x, lambda x: x * (1 + 0.9e-4), lambda x: x * (1 + 1.1e-4), lambda x: x + 2e-6,
+               lambda x: x.T if x.ndim == 2 else x, lambda x: np.where(x == x.flat[0], np.nan, x) if x.size else x]
+
+    def changed(x, change):
+        if isinstance(x, dict):
+            return {k: changed(v, change) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return type(x)(changed(v, change) for v in x)
+        return change(np.asarray(x, dtype=np.float64))
+    both = {True: 0, False: 0}
+    for t in record.find(a, io.StringIO()):
+        start = 0
+        for regime in t.regimes[:3]:
+            for check in regime["checks"]:
+                how, end = replay.options(check["options"], a), start + check["instances"]
+                answers, start = t.answers[start:end], end
+                expected = [protocol.untag(e) for _, e in answers]
+                for change in changes:
+                    picks = rng.integers(0, 2, len(expected))  # some instances changed, some not
+                    results = [{"outputs": [protocol.plain(changed(full, change) if pick else full)]}
+                               for full, pick in zip(expected, picks)]
+                    fast = all_right(answers[0][0], expected, results, how)
+                    try:
+                        slow = all(judge("", Calls([], "", o), {}, full, r, how).failure is None
+                                   for (o, _), full, r in zip(answers, expected, results))
+                    except Failure:
+                        slow = False
+                    assert not (fast and not slow), (t.function, changes.index(change))
+                    both[fast] += 1
+    assert both[True] > 100 and both[False] > 100  # it confirms most right checks, and refuses wrong ones

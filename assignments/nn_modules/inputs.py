@@ -73,6 +73,19 @@ def class_fun_inputs(draw, c):
     return dict(Ypred=Ypred)
 
 
+def class_fun_after_forward_inputs(draw, c):
+    """A Z for a forward first, and a Ypred for class_fun whose predicted classes differ from
+    softmax(Z)'s in every column: an answer from what forward kept is wrong everywhere."""
+    Ypred = class_fun_inputs(draw, c)["Ypred"]
+    Z = np.empty((c.K, c.b))
+    for j in range(c.b):
+        z = draw.values(c.K)
+        while np.diff(np.sort(z))[-1] < 1e-3:  # a clear largest entry
+            z = draw.values(c.K)
+        Z[:, j] = np.roll(z, 1) if np.argmax(z) == np.argmax(Ypred[:, j]) else z
+    return dict(Z=Z, Ypred=Ypred)
+
+
 def nll_inputs(draw, c):
     return dict(Ypred=draw.probabilities(c.K, c.b), Y=draw.one_hot(c.K, c.b))
 
@@ -111,22 +124,97 @@ def sequential_sgd_step_inputs(draw, c):
                 dLdW0s=[draw.values(*W0.shape) for W0 in W0s], lrate=lrate(draw))
 
 
+def sgd_seed(draw):
+    """A seed for numpy's global generator in the worker: a sampler that is wrong only for some
+    draws (one past the last column) is then wrong on the same examples at every grading."""
+    return int(draw.rng.integers(0, 2**31))
+
+
 def sequential_sgd_inputs(draw, c):
     """A data set of N columns that are all the same point x (with the same label y)."""
     x, Ws, W0s = weights_and_input(draw, c, 1)
     y = draw.one_hot(c.widths[-1], 1)
-    return dict(X=np.repeat(x, c.N, axis=1), Y=np.repeat(y, c.N, axis=1), Ws=Ws, W0s=W0s)
+    return dict(X=np.repeat(x, c.N, axis=1), Y=np.repeat(y, c.N, axis=1), Ws=Ws, W0s=W0s, seed=sgd_seed(draw))
+
+
+# ---- sgd on one-hot columns: which columns it draws, and what one iteration does ------------
+#
+# X is the N x N identity: column j is the one-hot e_j, so a step on column j changes only row j
+# of the Linear's W (dLdW = x dLdZᵀ), and by W[j, y_j] at least lrate * (1 − Ypred[y_j]) > 0.
+# The rows of W that moved say which columns sgd drew.
+
+SGD_LRATE = 0.1
+# Iterations for "every column is drawn". The seed is chosen so that np.random.randint(N),
+# called once an iteration (np.random.choice(N) draws the same numbers), draws every column
+# within them; a permutation of the columns draws each within N. An unseeded uniform sampler
+# (np.random.default_rng().integers(N)) misses some column of N <= 4 with probability at most
+# N (1 - 1/N)^60 <= 4 (3/4)^60 < 1.3e-7 per example, < 1.3e-5 for a test's 100 examples.
+COVERAGE_ITERS = 60
+STEP_CALLS = 8   # net.sgd(X, Y, iters=1) calls of "one iteration is one step on one column"
+
+
+def one_hot_data(draw, c):
+    """X = the N x N identity, one-hot labels Y (K, N), and a Linear's W (N, K), W0 (K, 1)."""
+    return dict(X=np.eye(c.N), Y=draw.one_hot(c.K, c.N), W=draw.values(c.N, c.K), W0=draw.values(c.K, 1))
+
+
+def covering_seed(draw, N, iters=COVERAGE_ITERS):
+    """A seed at which `iters` calls of np.random.randint(N) draw every column 0..N-1."""
+    while True:
+        seed = sgd_seed(draw)
+        state = np.random.RandomState(seed)
+        if len({int(state.randint(N)) for _ in range(iters)}) == N:
+            return seed
+
+
+def sgd_columns_inputs(draw, c):
+    return dict(one_hot_data(draw, c), seed=covering_seed(draw, c.N))
+
+
+def sgd_step_inputs(draw, c):
+    return dict(one_hot_data(draw, c), seed=sgd_seed(draw))
+
+
+def seeded_sgd_inputs(draw, c):
+    """The course's kind of test: a data set (d, N) with one-hot labels; the weights are the
+    student's own Linear.__init__'s, after np.random.seed(0)."""
+    return dict(X=draw.values(c.widths[0], c.N), Y=draw.one_hot(c.widths[-1], c.N))
 
 
 # ---- the programs: what the student's modules are asked to do -------------------------------
 
+# A backward runs after its own forward; when that forward raises, the grader sets what the
+# contract (nn_modules.py's docstrings) says forward keeps, and backward is still graded:
+# one bug costs one method's points. dLdW and dLdW0 are read even when backward raises after
+# setting them (say, computing dLdA with a wrong shape).
 LINEAR = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; Z = lin.forward(A)"
+LINEAR_KEPT = """
+lin = Linear(*W.shape); lin.W = W; lin.W0 = W0
+try:
+    Z = lin.forward(A)
+except Exception:
+    lin.A = A
+"""
+LINEAR_BACKWARD = LINEAR_KEPT + """
+try:
+    lin.backward(dLdZ)
+except Exception:
+    pass
+"""
 LINEAR_STEP = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; lin.dLdW = dLdW; lin.dLdW0 = dLdW0; lin.sgd_step(lrate)"
+NLL_KEPT = """
+nll = NLL()
+try:
+    L = nll.forward(Ypred, Y)
+except Exception:
+    nll.Ypred = Ypred; nll.Y = Y
+"""
+ONE_LAYER = "lin = Linear(*W.shape); lin.W = W; lin.W0 = W0; sm = SoftMax(); loss = NLL(); net = Sequential([lin, sm], loss)"
 PROGRAMS = {
     "linear_forward": LINEAR,
-    "linear_dLdA": LINEAR + "; dLdA = lin.backward(dLdZ)",
-    "linear_dLdW": LINEAR + "; lin.backward(dLdZ); dLdW = lin.dLdW",
-    "linear_dLdW0": LINEAR + "; lin.backward(dLdZ); dLdW0 = lin.dLdW0",
+    "linear_dLdA": LINEAR_KEPT + "dLdA = lin.backward(dLdZ)",
+    "linear_dLdW": LINEAR_BACKWARD + "dLdW = lin.dLdW",
+    "linear_dLdW0": LINEAR_BACKWARD + "dLdW0 = lin.dLdW0",
     "linear_sgd_step_W": LINEAR_STEP + "; W_after = lin.W",
     "linear_sgd_step_W0": LINEAR_STEP + "; W0_after = lin.W0",
     "tanh_forward": "tanh = Tanh(); A = tanh.forward(Z)",
@@ -134,10 +222,18 @@ PROGRAMS = {
     "relu_forward": "relu = ReLU(); A = relu.forward(Z)",
     "relu_backward": "relu = ReLU(); A = relu.forward(Z); dLdZ = relu.backward(dLdA)",
     "softmax_forward": "sm = SoftMax(); Ypred = sm.forward(Z)",
-    "softmax_backward": "sm = SoftMax(); Ypred = sm.forward(Z); returned = sm.backward(dLdZ)",
+    "softmax_backward": "sm = SoftMax()\ntry:\n    Ypred = sm.forward(Z)\nexcept Exception:\n    pass\n"
+                        "returned = sm.backward(dLdZ)",  # by the contract, SoftMax.backward needs no state
     "class_fun": "sm = SoftMax(); classes = sm.class_fun(Ypred)",
+    "class_fun_after_forward": "sm = SoftMax()\ntry:\n    sm.forward(Z)\nexcept Exception:\n    pass\n"
+                               "classes = sm.class_fun(Ypred)",
     "nll_forward": "nll = NLL(); L = nll.forward(Ypred, Y)",
-    "nll_backward": "nll = NLL(); L = nll.forward(Ypred, Y); dLdZ = nll.backward()",
+    "nll_backward": NLL_KEPT + "dLdZ = nll.backward()",
+    "sgd_columns": ONE_LAYER + f"; np.random.seed(seed); net.sgd(X, Y, iters={COVERAGE_ITERS}, lrate={SGD_LRATE}); "
+                               "W_after = lin.W",
+    "sgd_step": ONE_LAYER + "; np.random.seed(seed)\n" + "\n".join(
+        f"net.sgd(X, Y, iters=1, lrate={SGD_LRATE}); W_{t} = lin.W" + ("; lin.W = W; lin.W0 = W0" if t < STEP_CALLS else "")
+        for t in range(1, STEP_CALLS + 1)),
 }
 
 
@@ -147,6 +243,24 @@ def network(c, then):
     for l, f in enumerate(c.activations, start=1):
         text += [f"l{l} = Linear(*Ws[{l - 1}].shape)", f"l{l}.W = Ws[{l - 1}]", f"l{l}.W0 = W0s[{l - 1}]",
                  f"f{l} = {CLASSES[f]}()"]
+        modules += [f"l{l}", f"f{l}"]
+    text += ["loss = NLL()", f"net = Sequential([{', '.join(modules)}], loss)"] + list(then)
+    return "; ".join(text)
+
+
+def sequential_backward_program(c):
+    """Every Linear's gradients set to zero first (a layer that backward never reaches keeps them),
+    then forward, backward(delta) and every Linear's dLdW, dLdW0 read back."""
+    zeros = [f"l{l}.{a} = np.zeros_like({w}s[{l - 1}])" for l in layers(c) for a, w in (("dLdW", "W"), ("dLdW0", "W0"))]
+    return network(c, zeros + ["Ypred = net.forward(X)", "net.backward(delta)"] + reads(c, "dLdW", "dLdW0"))
+
+
+def seeded_network(c, then):
+    """The course's kind of sgd test: np.random.seed(0), then the student's own Linear(m, n) draw the
+    weights (W0 first, then W, as the given __init__ does), layer by layer; then `then`."""
+    text, modules = ["np.random.seed(0)"], []
+    for l, f in enumerate(c.activations, start=1):
+        text += [f"l{l} = Linear({c.widths[l - 1]}, {c.widths[l]})", f"f{l} = {CLASSES[f]}()"]
         modules += [f"l{l}", f"f{l}"]
     text += ["loss = NLL()", f"net = Sequential([{', '.join(modules)}], loss)"] + list(then)
     return "; ".join(text)

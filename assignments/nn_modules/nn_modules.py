@@ -41,7 +41,7 @@ class Linear(Module):
     def forward(self, A):
         """A: (m, b), the previous layer's activation a^(l-1) (or the input x).
 
-        Keep A (backward's weight term needs it) and return Z = W^T A + W0, shape (n, b).
+        Keep A as self.A (backward's weight term needs it) and return Z = W^T A + W0, shape (n, b).
         """
         raise NotImplementedError("Linear.forward is not implemented yet")
 
@@ -105,7 +105,8 @@ class SoftMax(Module):
         raise NotImplementedError("SoftMax.backward is not implemented yet")
 
     def class_fun(self, Ypred):
-        """Ypred: (K, b). Return the predicted class of each column: a flat array of b indices."""
+        """Ypred: (K, b), any probabilities (not necessarily the last forward's). Return the predicted
+        class of each column of Ypred: a flat array of b indices."""
         raise NotImplementedError("SoftMax.class_fun is not implemented yet")
 
 
@@ -113,8 +114,8 @@ class NLL(Module):
     """The loss unit: negative log-likelihood of one-hot labels."""
 
     def forward(self, Ypred, Y):
-        """Ypred, Y: (K, b). Keep both and return the loss -sum(Y log Ypred) as a float,
-        summed over classes AND over the batch (not averaged).
+        """Ypred, Y: (K, b). Keep both, as self.Ypred and self.Y (backward needs them), and return
+        the loss -sum(Y log Ypred) as a float, summed over classes AND over the batch (not averaged).
         """
         raise NotImplementedError("NLL.forward is not implemented yet")
 

@@ -1,8 +1,8 @@
 """The handout's fixed cases: inputs from the graded tests' own regimes, expected values from the reference.
 
-Each visible graded test is run under a `RecordingSession`, put in the slot `check` reads
-(`testing.using`): its checks are recorded, not run. A few instances of the recorded
-regimes (reseeded: not Gradescope's numbers), plus any hand-written in public/cases.yaml,
+Each visible graded test is run as the record runs it (record.recorded_examples: its checks are
+kept, not run, under the grading settings). One instance of each of its first regimes, the
+regimes grading sees first (reseeded: not Gradescope's numbers), plus any hand-written in public/cases.yaml,
 become fixed cases whose expected values the reference computes now and that are stored
 as numbers. Each is judged on the reference itself, as a student's answer is, before it
 is kept.
@@ -13,36 +13,26 @@ import os
 
 import numpy as np
 
-from .. import public, strategies
+from .. import public
 from ..config import ConfigError
 from ..judging import protocol
 from ..judging.judge import ACCEPT_HOOKS, Failure, judge
 from ..sandbox.runner import Runner
-from ..testing import using
+from ..record import recorded_examples
 
 REGIMES = 2          # fixed cases drawn per visible test (one instance each)
 
 
-class RecordingSession:
-    """Stands in for the grading session while a graded test runs: keeps what it was asked to check."""
-
-    def __init__(self, test):
-        self.test, self.checks = test, []
-
-    def check(self, c):
+def record(a, test, regimes):
+    """The checks of a graded test's first `regimes` regimes: the very regimes grading sees first
+    (record.recorded_examples, under the grading settings)."""
+    checks = [c for example in recorded_examples(test.test, a.examples, a.seed)[:regimes] for c in example]
+    for c in checks:
         accept = c.options.get("accept")
         if accept is not None and accept not in ACCEPT_HOOKS.values():
-            raise ConfigError(f"{self.test.function}: its accept hook {accept!r} has no name a stored case can "
+            raise ConfigError(f"{test.function}: its accept hook {accept!r} has no name a stored case can "
                               f"carry (autograder/judging/judge.py ACCEPT_HOOKS)")
-        self.checks.append(c)
-
-
-def record(test, examples):
-    """The checks of a graded test's first `examples` Hypothesis examples."""
-    session = RecordingSession(test)
-    with using(session):
-        strategies.profile(examples, derandomize=True, shrink=False)(test.test)()
-    return session.checks
+    return checks
 
 
 def _reseed(case, salt):
@@ -60,7 +50,7 @@ def fixed_cases(a, tests, reference=None, hand_written=None):
     out = {}
     with a.importable():
         for test in tests:
-            recorded = record(test, REGIMES)
+            recorded = record(a, test, REGIMES)
             cases = []
             for c in recorded:
                 case = _reseed(c.case, a.seed)

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import compare
+from .compare import Moved, OneOf, compare
 
 
 @dataclass
 class Misconception:
     id: str
     quantities: list
-    wrong: str       # a Python expression over the inputs, `expected`, `np`, `ref`, `with_factors`
+    wrong: str       # a Python expression over the inputs, `expected`, `np`, `ref`, `with_factors`,
+                     # and judging.compare's `OneOf` and `Moved` (a set of values that the answer is in)
     says: str        # one or two sentences, in the notes' notation
     file: str = ""   # where it is written, for messages
     line: int = 0
@@ -131,7 +132,8 @@ def explains(entry, quantity, instances, reference, rtol, atol):
         return False
     telling = False
     for inputs, expected, got in instances:
-        names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors}
+        names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors,
+                 "OneOf": OneOf, "Moved": Moved}
         try:
             wrong = evaluate(entry.wrong, names)
             with np.errstate(all="ignore"):

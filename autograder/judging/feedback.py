@@ -6,7 +6,7 @@ all write their failures with `explain`.
 """
 import numpy as np
 
-from .compare import Missing, number, shape_text
+from .compare import Missing, Moved, OneOf, number, shape_text
 
 FACTORS = {  # the notes' words for each kind of factor, as students read them
     "loss-unit": "the loss unit ∂L/∂a^L",
@@ -25,6 +25,11 @@ def show(value, name="value"):
     """`name = value` lines as a student would write them, arrays with their shapes."""
     if isinstance(value, Missing):
         return f"{name} = (missing)"
+    if isinstance(value, Moved):
+        return f"{name}: {value.describe()}, where\n" + show(value.before, "before")
+    if isinstance(value, OneOf):
+        return f"{name}: one of\n" + "\n".join(show(o, f"{name} ({label})")
+                                               for o, label in zip(value.options, value.labels))
     if isinstance(value, dict):
         return "\n".join(show(v, f"{name}[{k!r}]") for k, v in value.items())
     if isinstance(value, (list, tuple)) and not all(isinstance(v, str) for v in value):
@@ -46,8 +51,11 @@ def code(text):
 
 
 def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, diagnosis=None,
-                   error=None, stdout="", catalogued=False):
-    """The markdown a student reads for a failed test: diagnosis first, then the smallest example."""
+                   error=None, stdout="", catalogued=False, notes=()):
+    """The markdown a student reads for a failed test: diagnosis first, then the smallest example.
+
+    notes: what the program went on after (a step of a try block that raised), one sentence each.
+    """
     parts = []
     if diagnosis:
         parts.append(f"**Likely misconception:** {diagnosis.says}")
@@ -60,6 +68,7 @@ def render_failure(title, call, inputs, expected=None, got=None, mismatch=None, 
         if catalogued and not diagnosis:
             parts.append("This does not match any common mistake the grader knows; "
                          "compare the expected and returned values below.")
+    parts += [f"**Note:** {note}" for note in notes]
     parts.append(f"**Smallest failing example** ({title}):\n" + code(
         f"{call} with\n" + "\n".join(show(v, k) for k, v in inputs.items())))
     if expected is not None and got is not None:
@@ -109,16 +118,16 @@ def explain(report, quantity, factor, *, student_file, show_output=True, diagnos
         if report.error.get("during_import"):
             return text + ("\n\n**Your code printed:**\n" + code(stdout) if stdout else "")
         return heading + "\n\n" + render_failure(report.title, report.call, report.inputs,
-                                                 error=text, stdout=stdout)
+                                                 error=text, stdout=stdout, notes=report.notes)
     if report.kind == "unreadable":
         text = f"**The returned value cannot be read as numbers:** {report.headline}."
         return heading + "\n\n" + render_failure(report.title, report.call, report.inputs,
-                                                 error=text, stdout=stdout)
+                                                 error=text, stdout=stdout, notes=report.notes)
     mismatch = report.mismatch
     expected, got = (mismatch.expected, mismatch.got) if mismatch.path else (report.expected, report.got)
     return heading + "\n\n" + render_failure(
         report.title, report.call, report.inputs, expected=expected, got=got,
-        mismatch=mismatch, diagnosis=diagnosis, stdout=stdout, catalogued=catalogued)
+        mismatch=mismatch, diagnosis=diagnosis, stdout=stdout, catalogued=catalogued, notes=report.notes)
 
 
 def first_line(text):

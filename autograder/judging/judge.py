@@ -5,12 +5,14 @@ handout's public tests and the handout build's self-check all call it. A failure
 `FailureReport` (a typed record, built once), carried by the `Failure` exception that
 Hypothesis shrinks; `feedback.explain` writes it for the student.
 """
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 import numpy as np
 
-from .compare import Mismatch, Unreadable, compare, readback
+from . import protocol
+from .compare import Mismatch, OneOf, Unreadable, compare, leaves, readback, stacked_close
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class FailureReport:
     instances: tuple = field(default=(), repr=False)  # [(inputs, expected, got)] of the whole regime
     rtol: Optional[float] = None        # kind "mismatch": the tolerance it was judged with
     atol: Optional[float] = None
+    notes: tuple = ()           # steps of try blocks that raised and the program went on from
 
     def with_instances(self, instances):
         return replace(self, instances=tuple(instances))
@@ -89,23 +92,31 @@ def judge(title, plan, inputs, full, result, options):
     `options.output` picks the judged one(s).
     """
     __tracebackhide__ = True
-    error = result.get("error")
+    error, notes = result.get("error"), carried_on(plan, result)
+    raised = result.get("raised") or []
+    step = (error or {}).get("step")
+    if error and raised and step is not None and step < len(plan.steps) and "get" in plan.steps[step]:
+        # reading what a call that raised should have set: that call's exception is the one to fix
+        notes = carried_on(plan, {"raised": raised[:-1]}) + (
+            f"`{plan.texts[step]}` could not be read after it: {error.get('type') or error.get('kind')}: "
+            f"{str(error.get('message', ''))[:300]}.",)
+        error = raised[-1]
     if error:
         raise Failure(FailureReport("error", title, failing_step(plan, error), inputs,
-                                    error.get("message", ""), result.get("stdout", ""), error=error))
+                                    error.get("message", ""), result.get("stdout", ""), error=error,
+                                    notes=notes))
     output = options.output
     several = isinstance(output, tuple)
-    want = full if output is None else {k: full[k] for k in output} if several else full[output]
+    want = picked(full, options)
     outs = dict(zip(plan.outputs, result["outputs"]))
 
     def read(name, like):
         try:
-            got = readback(outs[name], like)
+            return read_output(outs, name, like, options)
         except (Unreadable, KeyError) as exc:
             what = f"`{plan.labels[name]}`" if name in plan.labels else "the returned value"
             raise Failure(FailureReport("unreadable", title, plan.shown, inputs, f"cannot read {what}: {exc}",
-                                        result.get("stdout", ""), output=name)) from None
-        return options.accept(got, like) if options.accept else got
+                                        result.get("stdout", ""), output=name, notes=notes)) from None
 
     got = {k: read(k, want[k]) for k in output} if several else read(output or plan.outputs[0], want)
     with np.errstate(all="ignore"):
@@ -115,6 +126,8 @@ def judge(title, plan, inputs, full, result, options):
             (None,) * 4)
     if not mismatch:
         return Verdict(want, got, None)
+    if isinstance(shown_want, OneOf):  # shown against the acceptable value nearest the student's
+        shown_want = mismatch.expected
     if plan.labels:
         mismatch = named(mismatch, plan, name or plan.outputs[0],
                          earlier_wrong(outs, full, options.requires, plan, options.rtol, options.atol))
@@ -123,8 +136,48 @@ def judge(title, plan, inputs, full, result, options):
         mismatch.path = f"{options.parts[int(first)]}{rest}"
     report = FailureReport("mismatch", title, plan.shown, inputs, mismatch.what, result.get("stdout", ""),
                            expected=shown_want, got=shown_got, mismatch=mismatch, quantity=options.quantity,
-                           instances=((inputs, want, got),), rtol=options.rtol, atol=options.atol)
+                           instances=((inputs, want, got),), rtol=options.rtol, atol=options.atol,
+                           notes=notes)
     return Verdict(want, got, Failure(report))
+
+
+def picked(full, options):
+    """The expected values a check judges: `full` itself, or its named output(s)."""
+    output = options.output
+    if output is None:
+        return full
+    return {k: full[k] for k in output} if isinstance(output, tuple) else full[output]
+
+
+def read_output(outs, name, like, options):
+    """One output of the student's, read back like the expected value (and through the accept hook)."""
+    got = readback(outs[name], like)
+    return options.accept(got, like) if options.accept else got
+
+
+def all_right(plan_outputs, expected, results, options):
+    """Whether every instance of one check is right, judged together: True only where `judge` would pass
+    each one; False where it might not (then judge each: it decides, and says why).
+
+    The same arithmetic as `compare`, on the instances stacked (they share their regime's shapes):
+    one pass over numpy per output instead of one per instance."""
+    pairs = []
+    for full, result in zip(expected, results):
+        if result.get("error") or result.get("raised"):
+            return False
+        want, outs = picked(full, options), dict(zip(plan_outputs, result["outputs"]))
+        names = options.output if isinstance(options.output, tuple) else [options.output or plan_outputs[0]]
+        try:
+            got = {k: read_output(outs, k, want[k], options) for k in names} if isinstance(options.output, tuple) \
+                else read_output(outs, names[0], want, options)
+        except (Unreadable, KeyError):
+            return False
+        found = []
+        if not leaves(want, got, found):
+            return False
+        pairs.append(found)
+    with np.errstate(all="ignore"):
+        return all(stacked_close([p[j] for p in pairs], options.rtol, options.atol) for j in range(len(pairs[0])))
 
 
 def find_failure(exc, depth=0):
@@ -142,7 +195,11 @@ def find_failure(exc, depth=0):
 
 def named(mismatch, plan, name, note):
     """A program's mismatch, as the student reads it: which output (`lin.dLdW`), and what it depends on."""
-    what = f"`{plan.labels.get(name, name)}{mismatch.path}`: {mismatch.what}"
+    label = plan.labels.get(name, name)
+    what = f"`{label}{mismatch.path}`"
+    if list(plan.labels.values()).count(label) > 1:  # read more than once (lin.W after each of several calls)
+        what += f" (read as `{name}`)"
+    what += f": {mismatch.what}"
     if note:
         label, earlier = note
         what += (f". Note: `{label}`, which this test runs first on the same inputs, is wrong too "
@@ -151,8 +208,11 @@ def named(mismatch, plan, name, note):
 
 
 def earlier_wrong(outs, expected, requires, plan, rtol, atol):
-    """(label, what is wrong) for the first required output that is wrong, else None."""
+    """(label, what is wrong) for the first required output that is wrong, else None (one that raised
+    in a try block is not: the note on what raised says it)."""
     for name in requires:
+        if protocol.is_not_computed(outs.get(name)):
+            continue
         try:
             got = readback(outs[name], expected[name])
         except (Unreadable, KeyError) as exc:
@@ -164,9 +224,34 @@ def earlier_wrong(outs, expected, requires, plan, rtol, atol):
     return None
 
 
+def carried_on(plan, result):
+    """What the student reads about each step of a try block that raised, the program going on after it."""
+    notes = []
+    for r in result.get("raised", ()):
+        step = r.get("step")
+        if not plan.texts or step is None or step >= len(plan.steps):
+            continue
+        message = str(r.get("message", ""))[:300]
+        what = f"`{plan.texts[step]}` raised {r.get('type') or r.get('kind')}: {message}".rstrip(": ")
+        group = plan.steps[step].get("try")
+        recovery = [plan.texts[j] for j, st in enumerate(plan.steps) if "except" in st and st["except"] == group]
+        if recovery:
+            notes.append(f"{what}. The grader then set what the contract says `{plan.texts[step].split('(')[0]}` "
+                         f"keeps (`{'; '.join(recovery)}`) and went on: what follows was checked on that "
+                         f"stored state.")
+        else:
+            notes.append(f"{what}. The grader went on, so what it had set before it raised was still checked.")
+    return tuple(notes)
+
+
+def one_line(shown):
+    """A program on one line, `; `-separated (a try block as `try: ...; except Exception: ...`)."""
+    return re.sub(r":\n\s+", ": ", shown).replace("\n", "; ")
+
+
 def failing_step(plan, error):
     """How to show a program that raised: `the step (step k of: the program)`, on one line."""
-    whole = plan.shown.replace("\n", "; ")  # error messages show it inline: one line
+    whole = one_line(plan.shown)  # error messages show it inline: one line
     step = error.get("step")
     if not plan.texts or step is None or len(plan.steps) < 2:
         return whole if plan.texts else plan.shown

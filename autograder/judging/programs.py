@@ -9,7 +9,7 @@ reads. Shipped in the handout as it is (numpy only).
 """
 import ast
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -68,6 +68,16 @@ def program(text, outputs=None):
         obj.attr = value        set an attribute
         x = obj.attr            read an attribute at this point of the program
         np.random.seed(n)       seed numpy's global generator in the worker
+        try:                    run the indented statements; if one raises an Exception, the
+            ...                 worker records it (the answer's "raised") and carries on with the
+        except Exception:       statements under `except` (`pass`: none), then after the block;
+            ...                 if none raises, the `except` statements are skipped
+
+    A `try` block is how a test goes on past a student's exception: reading what
+    `lin.backward(dLdZ)` had set before it raised, or calling backward on the state the
+    contract says forward keeps when forward raised (`except Exception: lin.A = A`). Limits
+    (a timeout, the memory limit) are never carried on, and blocks do not nest. A name bound
+    in a `try` whose step raised stays unbound; as an output it comes back as not computed.
 
     An argument (or a set value, or a keyword argument) is one of: the name of an object
     bound earlier (passed by reference); an input's name (passed as its value, shown by
@@ -89,7 +99,14 @@ def program(text, outputs=None):
 
     def build(inputs):
         steps, texts, shown, labels, names = [], [], [], {}, []
+        block = None  # (group, role) of the block the last statement was in
         for st in statements:
+            if st.block != block:  # a block's header lines, as the student reads them
+                if block and block[1] == "try" and st.block != (block[0], "except"):
+                    shown += ["except Exception:", "    pass"]  # the try before had nothing under except
+                if st.block:
+                    shown.append("try:" if st.block[1] == "try" else "except Exception:")
+                block = st.block
             step, rhs = st.step(inputs)
             statement = f"{st.bind} = {rhs}" if st.bind else rhs
             if st.bind:
@@ -98,9 +115,13 @@ def program(text, outputs=None):
                     step["out"] = True
                     labels[st.bind] = rhs
                     names.append(st.bind)
+            if st.block:
+                step[st.block[1]] = st.block[0]
             steps.append(step)
-            shown.append(statement)
+            shown.append(("    " if st.block else "") + statement)
             texts.append(rhs if st.kind in ("method", "get") else statement)
+        if block and block[1] == "try":
+            shown += ["except Exception:", "    pass"]
         return Calls(steps, "\n".join(shown), names, labels, texts)
     return build
 
@@ -112,6 +133,7 @@ class _Statement:
     bind: str = None     # the name a call or read binds
     target: tuple = ()   # (obj, attr) of a set or get, (obj, method) of a method call
     objects: frozenset = frozenset()  # the names bound before this statement
+    block: tuple = None  # (group, "try" or "except") inside a try block, else None
 
     def step(self, inputs):
         """(the worker's step, the right-hand side as shown) for one instance."""
@@ -179,7 +201,35 @@ def _literal(value):
 
 def _parse_program(text):
     statements, bound = [], set()
-    for node in ast.parse(textwrap.dedent(text)).body:
+    for group, node in enumerate(ast.parse(textwrap.dedent(text)).body):
+        if isinstance(node, ast.Try):
+            body, handler = _try_block(node)
+            for role, part in (("try", body), ("except", handler)):
+                for st in _parse_statements(part, bound):
+                    statements.append(replace(st, block=(group, role)))
+            continue
+        statements += _parse_statements([node], bound)
+    return statements
+
+
+def _try_block(node):
+    """The body and the handler's body of `try: ... except Exception: ...`, the only form allowed."""
+    where = ast.unparse(node).replace("\n", "; ")
+    if len(node.handlers) != 1 or node.orelse or node.finalbody:
+        raise ValueError(f"program: {where!r}: a try block has one `except Exception:` and nothing else")
+    handler = node.handlers[0]
+    if handler.name or (handler.type is not None and ast.unparse(handler.type) != "Exception"):
+        raise ValueError(f"program: {where!r}: write `except Exception:` (without `as`)")
+    parts = (node.body, [st for st in handler.body if not isinstance(st, ast.Pass)])
+    if any(isinstance(st, ast.Try) for part in parts for st in part):
+        raise ValueError(f"program: {where!r}: try blocks do not nest")
+    return parts
+
+
+def _parse_statements(nodes, bound):
+    """The statements of `nodes` (no try blocks); adds the names they bind to `bound`."""
+    statements = []
+    for node in nodes:
         objects = frozenset(bound)
         where = ast.unparse(node)
         bind, value = None, None

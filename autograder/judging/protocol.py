@@ -7,9 +7,15 @@ everything else is a number, a string, a list or a dict of these.
   `{"ref": name}` there names an object an earlier step bound.
 - Answers (worker -> grader): `plain` on the worker's side, read back against the expected
   value by `judging.compare.readback`. A list or tuple that numpy can stack is sent as one
-  array; otherwise `{"list": [...]}`, `{"dict": {...}}`, or `{"unreadable": why}`.
+  array; otherwise `{"list": [...]}`, `{"dict": {...}}`, or `{"unreadable": why}`; an output
+  a try block did not compute (its step, or one before it in the block, raised) is
+  `{"not_computed": step}`. A program's result is `{"outputs": [...], "stdout": text}`, or
+  `{"outputs": [], "error": {...}, "stdout": text}` when a step raised outside a try block,
+  either with `"raised": [{"step": index, "kind", "type", "message", ...}]` for the steps
+  of try blocks that raised and were carried on from.
 - Fixed cases (cases.json in the handout): `tag` and `untag`, which keep tuples apart from
-  lists and dicts apart from requests, so a stored value comes back as it went in.
+  lists and dicts apart from requests, so a stored value comes back as it went in (and an
+  expected set of values, `{"one_of": ...}` or `{"moved": ...}`, as judging.compare's kind).
 
 Messages travel in length-prefixed JSON frames (autograder/sandbox/frames.py).
 
@@ -97,6 +103,15 @@ def unreadable(why):
     return {"unreadable": str(why)}
 
 
+def not_computed(step):
+    """The answer of an output that a try block skipped or whose call raised at `step`."""
+    return {"not_computed": step}
+
+
+def is_not_computed(tree):
+    return isinstance(tree, dict) and "not_computed" in tree
+
+
 # ---- fixed cases: values stored as they are ---------------------------------------------
 
 def tag(value):
@@ -113,6 +128,8 @@ def tag(value):
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if hasattr(value, "tagged"):  # a set of acceptable values (judging.compare's OneOf, Moved)
+        return value.tagged(tag)
     raise TypeError(f"cannot store a {type(value).__name__} in a fixed case")
 
 
@@ -127,5 +144,9 @@ def untag(value):
             return [untag(v) for v in value["list"]]
         if "dict" in value:
             return {k: untag(v) for k, v in value["dict"].items()}
+        from .compare import KINDS  # sets of acceptable values; compare imports this module
+        for kind, read in KINDS.items():
+            if kind in value:
+                return read(value[kind], untag)
     return value
 

@@ -29,6 +29,7 @@ import time
 
 from .. import timing
 from . import confine, processes
+from .platform import MachineError  # noqa: F401 (raised here; core.py catches it)
 from .frames import HEADER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,10 +50,6 @@ class WorkerError(Exception):
     def __init__(self, kind, message):
         super().__init__(message)
         self.kind, self.message = kind, message
-
-
-class MachineError(Exception):
-    """Student code cannot be run on this machine as configured: the message says why and what to do."""
 
 
 class Worker:
@@ -149,11 +146,12 @@ class Worker:
 
     def close(self):
         """Kills the worker and everything it started; removes the sandbox folder."""
+        contained = str((self.jail or {}).get("isolation")).startswith(("namespaces", "bubblewrap"))  # died with init
         self._kill()
-        # Without a subreaper or a pid namespace (macOS), a daemonised orphan escapes the tree: it still
-        # carries the worker's environment, or works in the sandbox folder.
-        processes.kill_until_gone(lambda: processes.working_in(self.folder)
-                                  | processes.marked("AUTOGRADER_SANDBOX", self.mark))
+        if not contained:  # without a pid namespace (macOS), a daemonised orphan escapes the tree: it still
+            # carries the worker's environment, or works in the sandbox folder
+            processes.kill_until_gone(lambda: processes.working_in(self.folder)
+                                      | processes.marked("AUTOGRADER_SANDBOX", self.mark))
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _kill(self):

@@ -233,8 +233,9 @@ def sandbox_exec_argv(spec):
 
 
 def bwrap_argv(spec):
-    argv = [spec["bwrap"], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--proc", "/proc"]
+    # No --die-with-parent: it follows the grader's thread that started the jail (a worker starts in the
+    # background), not the grader; the grader kills the whole tree itself.
+    argv = [spec["bwrap"], "--unshare-all", "--new-session", "--cap-drop", "ALL", "--proc", "/proc"]
     for path, how in spec["binds"]:
         if os.path.exists(path):
             argv += [{"ro": "--ro-bind", "dev": "--dev-bind"}.get(how, "--bind"), path, path]

@@ -67,6 +67,10 @@ def subreaper_possible():
     return system() == "linux"
 
 
+class MachineError(Exception):
+    """Student code cannot be run on this machine as configured: the message says why and what to do."""
+
+
 WSL_HINT = ("native Windows cannot confine student code (no fork, no resource limits, no process groups "
             "the grader can kill): grade in WSL2 instead (`wsl --install`, then run the same command in "
             "its Linux shell). `build`, `check` and the student handout work on Windows.")

@@ -183,10 +183,20 @@ class Runner:
         finally:
             self.timer.stop()
 
-    def run_program(self, steps):
-        """One program: calls on the student's module, sharing a namespace of objects; the outputs' plain trees."""
-        objects, outputs = {}, []
+    def run_program(self, steps, raised=None):
+        """One program: calls on the student's module, sharing a namespace of objects; the outputs' plain trees.
+
+        A step of a try block ("try": group) that raises an Exception is described and appended
+        to `raised` (with its index as "step"); the program carries on with the block's "except"
+        steps. Every other exception, and a limit hit anywhere, ends the program (StepFailed).
+        """
+        objects, outputs, failed = {}, [], None  # failed: the group of the try block that raised
+        raised = [] if raised is None else raised
         for index, step in enumerate(steps):
+            if "except" in step and step["except"] != failed or "try" in step and step["try"] == failed:
+                if step.get("out"):  # skipped: its output is not computed
+                    outputs.append(protocol.not_computed(failed_step(raised)))
+                continue
             self.timer.start(self.settings["call_seconds"])
             try:
                 if "seed" in step:
@@ -207,6 +217,15 @@ class Runner:
                 else:
                     value = target(*protocol.decode(step.get("args", []), objects),
                                    **protocol.decode(step.get("kwargs", {}), objects))
+            except Exception as exc:
+                if "try" not in step or isinstance(exc, (MemoryError, ForbiddenImport)) \
+                        or isinstance(exc, self.passes):
+                    raise StepFailed(index, exc) from None
+                failed = step["try"]
+                raised.append({**self.describe(exc, self.settings["call_seconds"]), "step": index})
+                if step.get("out"):
+                    outputs.append(protocol.not_computed(index))
+                continue
             except BaseException as exc:
                 raise StepFailed(index, exc) from None
             finally:
@@ -221,16 +240,25 @@ class Runner:
         return outputs
 
     def run(self, steps, captured):
-        """One program's result as the wire carries it: {"outputs", "stdout"} or {"outputs": [], "error", "stdout"}."""
+        """One program's result as the wire carries it: {"outputs", "stdout"} or {"outputs": [], "error", "stdout"},
+        with "raised" when a try block's step raised and the program carried on."""
+        raised = []
         try:
-            return {"outputs": self.run_program(steps), "stdout": captured.take()}
+            result = {"outputs": self.run_program(steps, raised), "stdout": captured.take()}
         except BaseException as exc:
             if isinstance(exc, self.passes) or isinstance(getattr(exc, "exc", None), self.passes):
                 raise
             step = exc.index if isinstance(exc, StepFailed) else None
             exc = exc.exc if isinstance(exc, StepFailed) else exc
-            return {"outputs": [], "error": {**self.describe(exc, self.settings["call_seconds"]), "step": step},
-                    "stdout": captured.take()}
+            result = {"outputs": [], "error": {**self.describe(exc, self.settings["call_seconds"]), "step": step},
+                      "stdout": captured.take()}
+        if raised:
+            result["raised"] = raised
+        return result
+
+
+def failed_step(raised):
+    return raised[-1]["step"] if raised else None
 
 
 def hit_a_wall(result):

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as hs
 
 from inputs import (ACTIVATIONS, PROGRAMS, activation_backward_inputs, layers, linear_backward_inputs, linear_z,
-                    names, network, nll_inputs, reads, sequential_backward_inputs, softmax)
+                    names, nll_inputs, sequential_backward_inputs, sequential_backward_program, softmax)
 from support.judging.programs import program
 from support.public import check, gradient, public
 from support.strategies import batches, case, dims, layered, rectangular, square
@@ -86,29 +86,36 @@ def test_linear_forward_square():
     """Fixed cases only."""
 
 
-@public("Linear.backward:dLdW — one column (b = 1), m = n")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+@public("Linear.backward:dLdW — one column (b = 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
 def test_linear_backward_dLdW_single(c):
     check(c, linear_backward_inputs, P["linear_dLdW"], linear_by_differences, LINEAR_HOW + "W",
           output="dLdW", requires=("Z",))
 
 
-@public("Linear.backward:dLdW — a batch (b > 1), summed over its columns, m = n")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+@public("Linear.backward:dLdW — a batch (b > 1), summed over its columns, m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
 def test_linear_backward_dLdW_batch(c):
     check(c, linear_backward_inputs, P["linear_dLdW"], linear_by_differences, LINEAR_HOW + "W",
           output="dLdW", requires=("Z",))
 
 
-@public("Linear.backward:dLdW0 — one column (b = 1)")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+@public("Linear.backward:dLdW — m = n (a transposed dLdW keeps the shape)")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
+def test_linear_backward_dLdW_square(c):
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_by_differences, LINEAR_HOW + "W",
+          output="dLdW", requires=("Z",))
+
+
+@public("Linear.backward:dLdW0 — one column (b = 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
 def test_linear_backward_dLdW0_single(c):
     check(c, linear_backward_inputs, P["linear_dLdW0"], linear_by_differences, LINEAR_HOW + "W0",
           output="dLdW0", requires=("Z",))
 
 
-@public("Linear.backward:dLdW0 — a batch (b > 1), summed over its columns")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+@public("Linear.backward:dLdW0 — a batch (b > 1), summed over its columns, m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
 def test_linear_backward_dLdW0_batch(c):
     check(c, linear_backward_inputs, P["linear_dLdW0"], linear_by_differences, LINEAR_HOW + "W0",
           output="dLdW0", requires=("Z",))
@@ -182,9 +189,14 @@ def test_softmax_backward():
     includes softmax's derivative), so it is not the derivative of SoftMax.forward: fixed cases only."""
 
 
-@public("SoftMax.class_fun — K ≠ b, a flat (b,) or a (1, b) answer")
+@public("SoftMax.class_fun — K ≠ b, no forward before it, a flat (b,) or a (1, b) answer")
 def test_softmax_class_fun():
     """Fixed cases only."""
+
+
+@public("SoftMax.class_fun — after SoftMax.forward on other data: the classes of its own Ypred")
+def test_softmax_class_fun_after_forward():
+    """Fixed cases only: class_fun must read its argument, not what forward kept."""
 
 
 @public("NLL.forward — one column (b = 1)")
@@ -228,7 +240,7 @@ def last_linear_output(X, Ws, W0s, activations):
 
 
 def sequential_backward(c):
-    run = program(network(c, ["Ypred = net.forward(X)", "net.backward(delta)"] + reads(c, "dLdW", "dLdW0")))
+    run = program(sequential_backward_program(c))
 
     def expected(X, Ws, W0s, delta):
         Ws, W0s = [W.copy() for W in Ws], [W0.copy() for W0 in W0s]
@@ -249,13 +261,13 @@ def test_sequential_forward():
     """Fixed cases only."""
 
 
-@public("Sequential.backward — one column (b = 1): every Linear's dLdW and dLdW0")
+@public("Sequential.backward — one column (b = 1): every Linear's dLdW and dLdW0 (zero before)")
 @given(layouts(b=ONE))
 def test_sequential_backward_single(c):
     sequential_backward(c)
 
 
-@public("Sequential.backward — a batch (b > 1): every Linear's dLdW and dLdW0")
+@public("Sequential.backward — a batch (b > 1): every Linear's dLdW and dLdW0 (zero before)")
 @given(layouts(b=batches()))
 def test_sequential_backward_batch(c):
     sequential_backward(c)
@@ -269,3 +281,16 @@ def test_sequential_sgd_step():
 @public("Sequential.sgd — k iterations on N identical columns: k steps on that point, whichever columns are drawn")
 def test_sequential_sgd():
     """Fixed cases only."""
+
+
+@public("Sequential.sgd — one-hot columns through a Linear and SoftMax: every column is drawn "
+        "(each moves its own row of W)")
+def test_sequential_sgd_every_column():
+    """Fixed cases only: with X the identity, column j moves row j of W alone, so the rows that
+    moved are the columns your sgd drew (numpy seeded, as on Gradescope)."""
+
+
+@public("Sequential.sgd — one-hot columns: each net.sgd(X, Y, iters=1) from the same W is one step on one column")
+def test_sequential_sgd_one_column_per_step():
+    """Fixed cases only: each call's W must be one of the N steps the course's solution takes,
+    one per column."""

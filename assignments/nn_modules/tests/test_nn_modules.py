@@ -3,14 +3,21 @@
 Module tests run one module of the student's on inputs the grader draws: a backward runs
 right after that module's own forward (which keeps what backward needs), never after the
 student's other modules, so a wrong Tanh costs Tanh's points and nothing of Linear's.
-Linear.backward is graded as three quantities (dLdW, the weight term; dLdW0, the offset;
-the returned dLdA, the link term), each its own test. When a backward is wrong and the
-forward before it was wrong too, the feedback says so.
+Where forward raises, the grader sets what the contract says forward keeps (Linear's A,
+NLL's Ypred and Y) and grades backward on that, so a broken forward costs forward's points
+only. Linear.backward is graded as three quantities (dLdW, the weight term; dLdW0, the
+offset; the returned dLdA, the link term), each its own test, read even when backward
+raises after setting them. When a backward is wrong and the forward before it was wrong
+too, the feedback says so. class_fun is graded on a Ypred of its own, with no forward
+before it and after a forward on other data.
 
 The Sequential tests run the student's modules together, end to end: forward, backward
 (with a delta the grader chose, so NLL is not involved), sgd_step (with gradients the grader
-set), and sgd, graded on what it does: on a data set whose columns are all the same point,
-k iterations must be k steps on that point, whichever columns a loop draws.
+set), and sgd, graded on what holds for any correct way of drawing columns (randint, choice,
+a permutation): on N identical columns, k iterations are k steps on that point; on one-hot
+columns, every column is drawn, and one iteration is one step on a single column. numpy is
+seeded in the worker, so each grading sees the same draws. An optional test (off unless
+assignment.yaml's `optional_tests` names it) asks for the course's exact values at seed 0.
 
 Regimes are separate tests, so partial credit means something: one column against a batch,
 m ≠ n against m = n (where a transposed answer keeps its shape).
@@ -20,10 +27,14 @@ from hypothesis import strategies as hs
 
 from autograder.strategies import batches, case, dims, layered, rectangular, square
 from autograder.testing import check, graded, program, squeezed
-from inputs import (PROGRAMS, activation_backward_inputs, class_fun_inputs, layers, linear_backward_inputs,
-                    linear_inputs, linear_sgd_step_inputs, names, network, nll_inputs, reads, sequential_backward_inputs,
-                    sequential_inputs, sequential_sgd_inputs, sequential_sgd_step_inputs, softmax_backward_inputs,
-                    softmax_inputs, z_inputs)
+import numpy as np
+
+from autograder.judging.compare import Moved, OneOf
+from inputs import (PROGRAMS, SGD_LRATE, STEP_CALLS, activation_backward_inputs, class_fun_after_forward_inputs,
+                    class_fun_inputs, layers, linear_backward_inputs, linear_inputs, linear_sgd_step_inputs, names,
+                    network, nll_inputs, reads, seeded_network, seeded_sgd_inputs, sequential_backward_inputs,
+                    sequential_backward_program, sequential_inputs, sequential_sgd_inputs, sequential_sgd_step_inputs,
+                    sgd_columns_inputs, sgd_step_inputs, softmax_backward_inputs, softmax_inputs, z_inputs)
 from reference import nn_modules as ref
 
 ONE = hs.just(1)
@@ -71,7 +82,8 @@ def softmax(Z, dLdZ=None):
     return {"Ypred": Ypred} if dLdZ is None else {"Ypred": Ypred, "returned": sm.backward(dLdZ)}
 
 
-def class_fun(Ypred):
+def class_fun(Ypred, Z=None):
+    """The classes of Ypred itself (after a forward on Z, when there is one)."""
     return {"classes": ref.SoftMax().class_fun(Ypred)}
 
 
@@ -105,30 +117,35 @@ def test_linear_forward_square(c):
     check(c, linear_inputs, P["linear_forward"], linear_forward, output="Z")
 
 
-# dLdW and dLdW0 are read after backward returns, so they are tested with m = n, where a
-# backward that goes on to compute dLdA with a wrong shape still returns (a wrong dLdA
-# costs the dLdA tests, not these).
+# dLdW and dLdW0 are read after backward, even when it raised after setting them: a backward
+# that goes on to compute dLdA with a wrong shape (m ≠ n) costs the dLdA tests, not these.
 
-@graded("Linear.backward:dLdW", "weight-term", "one column (b = 1), m = n")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+@graded("Linear.backward:dLdW", "weight-term", "one column (b = 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
 def test_linear_backward_dLdW_single(c):
     check(c, linear_backward_inputs, P["linear_dLdW"], linear_backward, output="dLdW", requires=("Z",))
 
 
-@graded("Linear.backward:dLdW", "weight-term", "a batch (b > 1), summed over its columns, m = n")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+@graded("Linear.backward:dLdW", "weight-term", "a batch (b > 1), summed over its columns, m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
 def test_linear_backward_dLdW_batch(c):
     check(c, linear_backward_inputs, P["linear_dLdW"], linear_backward, output="dLdW", requires=("Z",))
 
 
-@graded("Linear.backward:dLdW0", "weight-term", "one column (b = 1)")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=ONE).filter(square))
+@graded("Linear.backward:dLdW", "weight-term", "m = n (a transposed dLdW keeps the shape)")
+@given(case(m=dims(2, 4), n=dims(2, 4), b=batches(1, 4)).filter(square))
+def test_linear_backward_dLdW_square(c):
+    check(c, linear_backward_inputs, P["linear_dLdW"], linear_backward, output="dLdW", requires=("Z",))
+
+
+@graded("Linear.backward:dLdW0", "weight-term", "one column (b = 1), m ≠ n")
+@given(case(m=dims(), n=dims(), b=ONE).filter(rectangular))
 def test_linear_backward_dLdW0_single(c):
     check(c, linear_backward_inputs, P["linear_dLdW0"], linear_backward, output="dLdW0", requires=("Z",))
 
 
-@graded("Linear.backward:dLdW0", "weight-term", "a batch (b > 1), summed over its columns")
-@given(case(m=dims(2, 4), n=dims(2, 4), b=batches()).filter(square))
+@graded("Linear.backward:dLdW0", "weight-term", "a batch (b > 1), summed over its columns, m ≠ n")
+@given(case(m=dims(), n=dims(), b=batches()).filter(rectangular))
 def test_linear_backward_dLdW0_batch(c):
     check(c, linear_backward_inputs, P["linear_dLdW0"], linear_backward, output="dLdW0", requires=("Z",))
 
@@ -203,10 +220,17 @@ def test_softmax_backward(c):
     check(c, softmax_backward_inputs, P["softmax_backward"], softmax, output="returned", requires=("Ypred",))
 
 
-@graded("SoftMax.class_fun", "forward", "K ≠ b, a flat (b,) or a (1, b) answer")
+@graded("SoftMax.class_fun", "forward", "K ≠ b, no forward before it, a flat (b,) or a (1, b) answer")
 @given(case(K=dims(2, 5), b=batches(1, 5)).filter(lambda c: c.K != c.b))
 def test_softmax_class_fun(c):
     check(c, class_fun_inputs, P["class_fun"], class_fun, output="classes", accept=squeezed)
+
+
+@graded("SoftMax.class_fun", "forward", "after SoftMax.forward on other data: the classes of its own Ypred")
+@given(case(K=dims(2, 5), b=batches(1, 5)).filter(lambda c: c.K != c.b))
+def test_softmax_class_fun_after_forward(c):
+    check(c, class_fun_after_forward_inputs, P["class_fun_after_forward"], class_fun, output="classes",
+          accept=squeezed)
 
 
 @graded("NLL.forward", "forward", "one column (b = 1)")
@@ -270,7 +294,7 @@ def test_sequential_forward(c):
 
 
 def sequential_backward(c):
-    run = network_program(c, ["Ypred = net.forward(X)", "net.backward(delta)"] + reads(c, "dLdW", "dLdW0"))
+    run = program(sequential_backward_program(c))
 
     def expected(X, Ws, W0s, delta):
         net = reference_network(Ws, W0s, c.activations)
@@ -280,13 +304,13 @@ def sequential_backward(c):
     check(c, sequential_backward_inputs, run, expected, output=names(c, "dLdW", "dLdW0"), requires=("Ypred",))
 
 
-@graded("Sequential.backward", "end-to-end", "one column (b = 1): every Linear's dLdW and dLdW0")
+@graded("Sequential.backward", "end-to-end", "one column (b = 1): every Linear's dLdW and dLdW0 (zero before)")
 @given(layouts(b=ONE))
 def test_sequential_backward_single(c):
     sequential_backward(c)
 
 
-@graded("Sequential.backward", "end-to-end", "a batch (b > 1): every Linear's dLdW and dLdW0")
+@graded("Sequential.backward", "end-to-end", "a batch (b > 1): every Linear's dLdW and dLdW0 (zero before)")
 @given(layouts(b=batches()))
 def test_sequential_backward_batch(c):
     sequential_backward(c)
@@ -311,9 +335,10 @@ def test_sequential_sgd_step(c):
         "k iterations on N identical columns: k steps on that point, whichever columns are drawn")
 @given(layouts(N=hs.integers(2, 4), k=hs.integers(1, 3)))
 def test_sequential_sgd(c):
-    run = network_program(c, [f"net.sgd(X, Y, iters={c.k}, lrate={LRATE})"] + reads(c, "W", "W0"))
+    run = network_program(c, ["np.random.seed(seed)", f"net.sgd(X, Y, iters={c.k}, lrate={LRATE})"]
+                          + reads(c, "W", "W0"))
 
-    def expected(X, Y, Ws, W0s):
+    def expected(X, Y, Ws, W0s, seed):
         net = reference_network(Ws, W0s, c.activations)
         for _ in range(c.k):
             net.loss.forward(net.forward(X[:, :1]), Y[:, :1])
@@ -321,3 +346,60 @@ def test_sequential_sgd(c):
             net.sgd_step(LRATE)
         return outputs(net, "W", "W0")
     check(c, sequential_sgd_inputs, run, expected, output=names(c, "W", "W0"))
+
+
+def one_layer(W, W0):
+    return ref.Sequential([linear(W, W0), ref.SoftMax()], ref.NLL())
+
+
+def one_step(X, Y, W, W0, j):
+    """W after one reference sgd iteration on column j of X (a Linear, SoftMax and NLL)."""
+    net = one_layer(W, W0)
+    net.loss.forward(net.forward(X[:, j:j + 1]), Y[:, j:j + 1])
+    net.backward(net.loss.backward())
+    net.sgd_step(SGD_LRATE)
+    return net.modules[0].W
+
+
+@graded("Sequential.sgd", "end-to-end",
+        "one-hot columns through a Linear and SoftMax: every column is drawn (each moves its own row of W)")
+@given(case(N=dims(3, 4), K=dims(2, 4)))  # N >= 3: a sampler that misses one column is not one that draws one
+def test_sequential_sgd_every_column(c):
+    def expected(X, Y, W, W0, seed):
+        return {"W_after": Moved(W, np.ones(len(W)))}
+    check(c, sgd_columns_inputs, P["sgd_columns"], expected, output="W_after")
+
+
+@graded("Sequential.sgd", "end-to-end",
+        "one-hot columns: each net.sgd(X, Y, iters=1) from the same W is one step on one column")
+@given(case(N=dims(2, 4), K=dims(2, 4)))
+def test_sequential_sgd_one_column_per_step(c):
+    def expected(X, Y, W, W0, seed):
+        steps = OneOf([one_step(X, Y, W, W0, j) for j in range(X.shape[1])],
+                      [f"one step on column {j}" for j in range(X.shape[1])])
+        return {f"W_{t}": steps for t in range(1, STEP_CALLS + 1)}
+    check(c, sgd_step_inputs, P["sgd_step"], expected, output=[f"W_{t}" for t in range(1, STEP_CALLS + 1)])
+
+
+SEEDED_ITERS, SEEDED_LRATE = 10, 0.005
+
+
+@graded("Sequential.sgd", "end-to-end", "the course's exact values: np.random.seed(0), the student's own "
+        "initial weights, np.random.randint's columns", optional=True)
+@given(layouts(N=hs.integers(2, 5)))
+def test_sequential_sgd_seed0(c):
+    then = [f"net.sgd(X, Y, iters={SEEDED_ITERS}, lrate={SEEDED_LRATE})"] + reads(c, "W", "W0")
+
+    def expected(X, Y):
+        saved = np.random.get_state()  # the grader's own global generator is left as it was
+        try:
+            np.random.seed(0)
+            modules = []
+            for (m, n), f in zip(zip(c.widths, c.widths[1:]), c.activations):
+                modules += [ref.Linear(m, n), REFERENCE[f]()]
+            net = ref.Sequential(modules, ref.NLL())
+            net.sgd(X, Y, iters=SEEDED_ITERS, lrate=SEEDED_LRATE)
+        finally:
+            np.random.set_state(saved)
+        return outputs(net, "W", "W0")
+    check(c, seeded_sgd_inputs, program(seeded_network(c, then)), expected, output=names(c, "W", "W0"))
