@@ -6,12 +6,13 @@
 
 The instances are those grading draws (the recorded regimes, every instance), the expected
 values the reference's, and `wrong` is evaluated exactly as diagnose evaluates it: with the
-test's inputs by name, `expected` (the judged value), `np`, `ref` and `with_factors`.
+test's inputs by name, `expected` (the judged value), `np`, `ref`, `with_factors`, `OneOf` and `Moved`
+(diagnose.names_for).
 """
 import numpy as np
 
 from ..judging.compare import compare
-from ..judging.diagnose import evaluate, with_factors
+from ..judging.diagnose import EXTRA_NAMES, evaluate, names_for
 from ..record import recorded_examples
 
 
@@ -51,9 +52,8 @@ def problems(a, tests, catalogue):
         for q in e.quantities:
             ran, changed, first_error = 0, 0, None
             for inputs, expected, (rtol, atol) in seen.get(q, []):
-                names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors}
                 try:
-                    wrong = evaluate(e.wrong, names)
+                    wrong = evaluate(e.wrong, names_for(inputs, expected, reference))
                     with np.errstate(all="ignore"):
                         differs = compare(expected, wrong, rtol, atol) is not None
                 except Exception as exc:
@@ -63,7 +63,7 @@ def problems(a, tests, catalogue):
                 changed += differs
             where = f"{e.file}, line {e.line}"
             if not ran:
-                names = ", ".join(list(seen[q][0][0]) + ["expected", "np", "ref", "with_factors"]) if seen.get(q) else ""
+                names = ", ".join(list(seen[q][0][0]) + list(EXTRA_NAMES)) if seen.get(q) else ""
                 out.append((where, f"entry {e.id!r} ({q}): `wrong` fails on every instance of {q}'s tests: "
                                    f"{first_error}" + (f"; the names it can use there: {names}" if names else "")))
             elif not changed:

@@ -105,6 +105,16 @@ def with_factors(fn, **replacements):
     return run
 
 
+def names_for(inputs, expected, reference):
+    """What a catalogue's `wrong` can use: the test's inputs by name, `expected` (the judged value), and
+    EXTRA_NAMES."""
+    return {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors,
+            "OneOf": OneOf, "Moved": Moved}
+
+
+EXTRA_NAMES = ("expected", "np", "ref", "with_factors", "OneOf", "Moved")
+
+
 def evaluate(text, names):
     """A catalogue's `wrong`: an expression, or statements that set `wrong` (staff-written, trusted)."""
     try:
@@ -132,10 +142,8 @@ def explains(entry, quantity, instances, reference, rtol, atol):
         return False
     telling = False
     for inputs, expected, got in instances:
-        names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors,
-                 "OneOf": OneOf, "Moved": Moved}
         try:
-            wrong = evaluate(entry.wrong, names)
+            wrong = evaluate(entry.wrong, names_for(inputs, expected, reference))
             with np.errstate(all="ignore"):
                 if compare(wrong, got, rtol, atol) is not None:
                     return False
