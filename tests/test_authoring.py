@@ -125,6 +125,39 @@ def test_a_misconception_without_says_is_the_courses_error_named_by_file_and_key
     assert done.returncode == 1 and "key `says`: is required" in done.stdout
 
 
+def test_validate_names_the_line_of_a_hand_written_case_that_is_wrong(scaffolded, tmp_path):
+    root = copy_of(scaffolded, tmp_path)
+    path = os.path.join(root, "assignments", "demo", "public", "cases.yaml")
+    original = open(path, encoding="utf-8").read()
+    lines = original.splitlines()
+    case_line = 1 + next(i for i, line in enumerate(lines) if line.startswith("  - title:"))
+    where = "assignments/demo/public/cases.yaml, line"
+    for old, new, message in [
+            ("test_square_loss_grad_batch:", "test_square_loss_grad:",
+             f"{where} {case_line - 1}: 'test_square_loss_grad' is not a graded test of demo"),
+            ("    inputs:", "    expected: [[1.0]]\n    inputs:",
+             f"{where} {case_line}: test_square_loss_grad_batch, case 1: expected exactly `title` and `inputs`"),
+            ("      a: ", "      A: ",
+             f"{where} {case_line}: test_square_loss_grad_batch, case 'two examples of one output each, by hand': "
+             f"its inputs are not the test's (no a; unknown A); the test's inputs: a, y"),
+            ("      y: [[1.0, 1.0]]", "      y: [[1.0, 1.0, 1.0]]",
+             f"{where} {case_line}: test_square_loss_grad_batch, case 'two examples of one output each, by hand': "
+             f"the reference cannot be judged on these inputs: ValueError: operands could not be broadcast")]:
+        assert original.count(old) == 1, old
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(original.replace(old, new))
+        done = cli(root, "validate", "demo")
+        assert done.returncode == 1 and message in done.stdout, (message, done.stdout + done.stderr)
+        assert "Traceback" not in done.stdout + done.stderr
+    # inputs written in another order than the builder's are its inputs all the same
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(original.replace("      a: [[0.5, -1.0]]\n      y: [[1.0, 1.0]]", "      y: [[1.0, 1.0]]\n      a: [[0.5, -1.0]]"))
+    with zipfile.ZipFile(build_handout(root, "demo", str(tmp_path / "dist"))) as z:
+        cases = json.loads(z.read("tests/support/cases.json"))["tests"]["test_square_loss_grad_batch"]["cases"]
+    (by_hand,) = [c for c in cases if c["title"] == "two examples of one output each, by hand"]
+    assert by_hand["call"] == "square_loss_grad(a, y)"
+
+
 def test_validate_fails_a_stub_that_does_not_raise_and_a_mistake_diagnosed_otherwise(scaffolded, tmp_path):
     root = copy_of(scaffolded, tmp_path)
     edit(root, "assignments/demo/demo.py", 'raise NotImplementedError("square_loss_grad")', "return None")

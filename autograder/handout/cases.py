@@ -58,9 +58,34 @@ def fixed_cases(a, tests, reference=None, hand_written=None):
                     cases.append(_case(a, reference, test, c, case.describe(), inputs))
             for written in hand_written.get(test.function, []):
                 for c in recorded[:1]:
-                    cases.append(_case(a, reference, test, c, written["title"], written["inputs"]))
+                    cases.append(_written(a, reference, test, c, written))
             out[test.function] = cases
     return out
+
+
+@dataclasses.dataclass
+class WrittenCase:
+    """A fixed case of public/cases.yaml: its title, its inputs by name, where it is written."""
+    title: str
+    inputs: dict
+    at: str        # `file, line N`, for messages
+
+
+def _written(a, reference, test, c, written):
+    """A hand-written case, its inputs checked against (and put in the order of) the names the test's
+    input builder gives: a mistake in it is the course's, named by its line."""
+    names = list(c.case.instances(c.build, 1)[0])
+    missing, unknown = [n for n in names if n not in written.inputs], [n for n in written.inputs if n not in names]
+    if missing or unknown:
+        what = "; ".join(part for part in (f"no {', '.join(missing)}" if missing else "",
+                                           f"unknown {', '.join(unknown)}" if unknown else "") if part)
+        raise ConfigError(f"{written.at}: {test.function}, case {written.title!r}: its inputs are not the "
+                          f"test's ({what}); the test's inputs: {', '.join(names)}")
+    try:
+        return _case(a, reference, test, c, written.title, {n: written.inputs[n] for n in names})
+    except Exception as exc:  # inputs the reference cannot take (a wrong shape), or gets wrong itself
+        raise ConfigError(f"{written.at}: {test.function}, case {written.title!r}: the reference cannot be "
+                          f"judged on these inputs: {type(exc).__name__}: {str(exc).strip()}") from None
 
 
 def _case(a, reference, test, c, title, inputs):
@@ -107,7 +132,8 @@ def _must_pass_on(reference, a, case):
 
 
 def read_hand_written(a, public_dir, tests):
-    """public/cases.yaml: {test function: [{title, inputs}]}, for visible tests only, every key checked."""
+    """public/cases.yaml: {test function: [WrittenCase]}, for visible tests only, every key checked (and each
+    case's inputs, against the test's own, when the fixed cases are made)."""
     path = os.path.join(public_dir, "cases.yaml")
     if not os.path.isfile(path):
         return {}
@@ -132,8 +158,8 @@ def read_hand_written(a, public_dir, tests):
             if not isinstance(c, dict) or set(c) != {"title", "inputs"} or not isinstance(c["inputs"], dict):
                 raise ConfigError(f"{doc.at(function, i)}: {function}, case {i + 1}: expected exactly `title` "
                                   f"and `inputs` (the inputs by name)")
-        out[function] = [{"title": str(c["title"]), "inputs": {k: _value(v) for k, v in c["inputs"].items()}}
-                         for c in cases]
+        out[function] = [WrittenCase(str(c["title"]), {k: _value(v) for k, v in c["inputs"].items()},
+                                     doc.at(function, i)) for i, c in enumerate(cases)]
     return out
 
 
