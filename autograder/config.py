@@ -59,6 +59,7 @@ class Assignment:
     factors: dict = field(default_factory=lambda: dict(FACTORS))  # factor kind -> what students read
     tolerances: dict = field(default_factory=dict)  # `tolerance.tests`: test-name pattern -> {rtol, atol}
     optional_tests: list = field(default_factory=list)  # patterns: the optional tests this course runs
+    optional_tests_line: int = 0                         # its line in assignment.yaml, for messages
 
     def runs(self, test_name, optional):
         """Whether a test is graded: every test that is not optional, and the optional ones named."""
@@ -71,9 +72,10 @@ class Assignment:
             if not matched or not all(optional for name, optional in tests if name in matched):
                 known = sorted(name for name, optional in tests if optional)
                 what = "names no test" if not matched else "names a test that is not optional (it always runs)"
+                line = f" (line {self.optional_tests_line})" if self.optional_tests_line else ""
                 raise ConfigError(f"{where_of(os.path.join(self.folder, 'assignment.yaml'))}: "
                                   f"key `optional_tests`: {pattern!r} {what}; the optional tests of "
-                                  f"{self.name}: {', '.join(known) or 'none'}")
+                                  f"{self.name}: {', '.join(known) or 'none'}{line}")
 
     def test_settings(self, test_name):
         """Points and visibility of one test: the last matching pattern wins over the defaults."""
@@ -183,7 +185,7 @@ def load(path):
         points=points, default_points=default.get("points", 1.0),
         default_visibility=default.get("visibility", "visible"), submissions=submissions, late=late,
         factors={**FACTORS, **read.factors()}, tolerances=read.tolerances(tolerance.get("tests")),
-        optional_tests=read.texts("optional_tests"))
+        optional_tests=read.texts("optional_tests"), optional_tests_line=doc.line("optional_tests") or 0)
 
 
 class Reader:
