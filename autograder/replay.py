@@ -14,9 +14,11 @@ from .testing import Graded
 
 
 def options(stored, a):
-    """A recorded check's JudgeOptions, with this assignment's tolerance."""
+    """A recorded check's JudgeOptions, with the tolerance recorded for it (check()'s, graded()'s or
+    assignment.yaml's)."""
     accept = stored.get("accept")
-    return JudgeOptions.of(stored["quantity"], a.rtol, a.atol, stored.get("output"), stored.get("requires") or (),
+    return JudgeOptions.of(stored["quantity"], stored.get("rtol", a.rtol), stored.get("atol", a.atol),
+                           stored.get("output"), stored.get("requires") or (),
                            ACCEPT_HOOKS[accept] if accept else None, stored.get("parts") or ())
 
 
@@ -54,10 +56,11 @@ def passes(t, results, a):
     return True, None
 
 
-def failure(test_function, t, regime_index, session):
-    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is."""
+def failure(test_function, t, regime_index, session, tolerance=None):
+    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is,
+    with the test's tolerance (collect.tolerance)."""
     from .record import case_of, checks_of
-    session.begin(f"record-again::{t.function}", label(t))
+    session.begin(f"record-again::{t.function}", label(t), tolerance)
     try:
         for c in checks_of(test_function, case_of(t.regimes[regime_index]["case"])):
             session.check(c)

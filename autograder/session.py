@@ -32,19 +32,23 @@ class GradingSession:
         self.config, self.worker = config, worker
         self.started = time.monotonic()
         self.test_id, self.current = None, None  # the running test, and its testing.Graded label
+        self.tolerance = (config.rtol, config.atol)  # the running test's (collect.tolerance)
         self.import_report = None
         self.machine_error = None  # student code cannot run on this machine: nothing can be graded
         self.starting = threading.Lock()  # the worker starts once, early (start_early) or at the first call
         self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
 
-    def begin(self, test_id, graded_info):
+    def begin(self, test_id, graded_info, tolerance=None):
         self.test_id, self.current = test_id, graded_info
+        self.tolerance = tolerance or (self.config.rtol, self.config.atol)
 
     def options(self, given):
-        """check()'s keywords as JudgeOptions, with this assignment's tolerance and the test's quantity."""
+        """check()'s keywords as JudgeOptions, with the test's tolerance (check()'s own over it) and quantity."""
         given = dict(given)
         quantity = given.pop("quantity", None) or (self.current.quantity if self.current else "")
-        return JudgeOptions.of(quantity, self.config.rtol, self.config.atol, **given)
+        rtol, atol = given.pop("rtol", None), given.pop("atol", None)
+        return JudgeOptions.of(quantity, self.tolerance[0] if rtol is None else rtol,
+                               self.tolerance[1] if atol is None else atol, **given)
 
     def check(self, c):
         __tracebackhide__ = True

@@ -15,7 +15,25 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
 SCHEMA = os.path.join(ROOT, "autograder", "results.schema.json")
-STUDENT_FILE = {"backprop": "backprop.py", "nn_modules": "nn_modules.py"}
+
+
+class _StudentFiles(dict):
+    def __missing__(self, assignment):  # an assignment a course added: its assignment.yaml says
+        from autograder import config
+        return self.setdefault(assignment, config.find(assignment).student_file)
+
+
+STUDENT_FILE = _StudentFiles(backprop="backprop.py", nn_modules="nn_modules.py")
+
+
+def assignments(with_corpus=False):
+    """Every assignment under assignments/ (a folder with assignment.yaml and tests/), as a course adds them;
+    with_corpus: only those with a corpus (tests/submissions/NAME/corpus.yaml)."""
+    folder = os.path.join(ROOT, "assignments")
+    return sorted(n for n in os.listdir(folder)
+                  if os.path.isfile(os.path.join(folder, n, "assignment.yaml"))
+                  and os.path.isdir(os.path.join(folder, n, "tests"))
+                  and (not with_corpus or os.path.isfile(os.path.join(SUBMISSIONS, n, "corpus.yaml"))))
 
 
 def corpus(assignment):
@@ -83,9 +101,7 @@ def graded_corpus(tmp_path_factory):
     """Every mistake of every corpus, graded once for the whole test session."""
     folder = str(tmp_path_factory.mktemp("corpus"))
     graded = {}
-    for assignment in ("backprop", "nn_modules"):
-        if not os.path.exists(os.path.join(ROOT, "assignments", assignment, "tests")):
-            continue
+    for assignment in assignments(with_corpus=True):
         names = list(corpus(assignment)["mistakes"])
         paths = [write_mistake(assignment, n, os.path.join(folder, assignment)) for n in names]
         results = grade_many(assignment, paths, os.path.join(folder, assignment))

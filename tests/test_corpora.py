@@ -6,9 +6,9 @@ import os
 import pytest
 import yaml
 
-from conftest import ROOT, corpus, failed, validate
+from conftest import ROOT, assignments, corpus, failed, validate
 
-ASSIGNMENTS = ["backprop", "nn_modules"]
+ASSIGNMENTS = assignments(with_corpus=True)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
