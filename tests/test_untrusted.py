@@ -6,6 +6,7 @@ function of the correct solution calls), or the module's top level changed. It i
 through the Gradescope path (build, unzip, run_autograder) when the tests run as root, as
 Gradescope runs it, and always through `python -m autograder grade`.
 """
+import json
 import os
 import textwrap
 import uuid
@@ -73,6 +74,8 @@ ATTACKS = {
         while True:
             os.fork()"""), {"square_loss"}),
     "prints-megabytes": (in_square_loss("print('x' * 10**7)"), set()),
+    "prints-megabytes-and-is-wrong": (in_square_loss("print('x' * 10**7)\nreturn 12345.0", keep_answer=False),
+                                      {"square_loss"}),
     "fake-results-json": (in_square_loss("""
         import json, os
         fake = {"score": 1000, "tests": []}
@@ -209,11 +212,13 @@ def test_no_process_of_a_submission_outlives_its_grading(graded_attacks):
     assert leftovers() == []
 
 
-def test_printing_megabytes_keeps_results_small(graded_attacks, tmp_path):
-    results = graded_attacks[("prints-megabytes", "grade")]
-    assert max(len(t["output"]) for t in results["tests"]) < 20000
-    assert any("characters of output cut" in t["output"] for t in results["tests"]) or \
-        all(t["status"] == "passed" for t in results["tests"])
+@pytest.mark.parametrize("path", PATHS)
+def test_printing_megabytes_keeps_results_small(graded_attacks, path):
+    """A failed test shows what the student printed, cut to output_bytes with a note; passed tests show none."""
+    results = graded_attacks[("prints-megabytes-and-is-wrong", path)]
+    shown = [t["output"] for t in failed(results)]
+    assert shown and all("**Your code printed:**" in o and "more characters of output cut]" in o for o in shown)
+    assert len(json.dumps(results)) < 100_000  # 10 MB printed on each of 100 calls
 
 
 def test_code_in_returned_objects_runs_only_in_the_worker(graded_attacks):
