@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, STUDENT_FILE, corpus, write_mistake
+from facts import FACTS
 
 from autograder import config as configuration
 from autograder import handout
@@ -278,7 +279,9 @@ def test_public_tests_fail_only_what_a_mistake_breaks(built, name, tmp_path):
     blamed = {m: sorted(q - set(mistakes[m]["breaks"])) for m, q in lost.items() if q - set(mistakes[m]["breaks"])}
     assert blamed == {}
     caught = [m for m, q in lost.items() if q]
-    assert len(caught) >= 0.8 * len(mistakes), sorted(set(mistakes) - set(caught))
+    pinned = FACTS[name].corpus  # the README quotes these counts
+    assert (len(caught), len(mistakes)) == (pinned.caught_by_public_tests, pinned.mistakes), \
+        sorted(set(mistakes) - set(caught))
 
 
 # ---- check, for staff --------------------------------------------------------------------------
