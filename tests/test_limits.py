@@ -70,7 +70,7 @@ def test_a_gigabyte_array_fails_on_the_memory_limit_not_a_time_out(tmp_path):
 
 
 def test_a_busy_loop_fails_on_the_cpu_limit_and_the_next_tests_get_a_fresh_worker(tmp_path):
-    folder = copied_assignment(tmp_path, "limits: {cpu_seconds: 1, call_seconds: 60}")
+    folder = copied_assignment(tmp_path, "limits: {cpu_seconds: 1, call_seconds: 15}")
     source = in_square_loss("while True:\n    pass")
     results, _ = grade(folder, write_submission(str(tmp_path), "busy", source), str(tmp_path / "r.json"))
     lost, said = lost_and_said(results)
