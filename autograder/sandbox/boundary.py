@@ -252,7 +252,7 @@ class Worker:
         if code is None:
             raise WorkerError("protocol", "your code closed the channel the grader uses to talk to it")
         if code == -signal.SIGXCPU:
-            raise WorkerError("cpu", f"used more than {self.limits['cpu_seconds']} s of CPU time")
+            raise WorkerError("cpu", f"used more than {self.limits['cpu_seconds']:g} s of CPU time")
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
             raise WorkerError("crash", f"the process running your code was killed by signal {-code} "
