@@ -7,7 +7,7 @@
     compare OLD_DIR NEW_DIR                          what changed between two gradings of a class
     check ASSIGNMENT [SUBMISSION]                    run the public tests as a student would
     new NAME [--style function|module]               write a small working assignment to grow (never overwrites)
-    validate ASSIGNMENT [--jobs N]                   prove an assignment before students see it
+    validate ASSIGNMENT [--jobs N] [--json OUT]      prove an assignment before students see it
 
 Each command returns an ExitStatus. A UsageError (or a course's ConfigError) anywhere in a
 command is printed once, here, as `error: ...` on stderr, with status USAGE.
@@ -122,8 +122,12 @@ def new(args):
 
 @sandboxed
 def validate(args):
-    from .authoring.validate import validate as prove
-    return ExitStatus.OK if prove(args.assignment, jobs=args.jobs).ok else ExitStatus.FAILED
+    from .authoring.validate import as_json, validate as prove
+    proof = prove(args.assignment, jobs=args.jobs)
+    if args.json:
+        from .results import write_json
+        write_json(args.json, as_json(proof))
+    return ExitStatus.OK if proof.ok else ExitStatus.FAILED
 
 
 COMMANDS = {  # name: (function, help, [(argument, options)])
@@ -151,7 +155,9 @@ COMMANDS = {  # name: (function, help, [(argument, options)])
         ("name", {}), ("--style", dict(choices=("function", "module"), default="function"))]),
     "validate": (validate, "prove an assignment before students see it (exit status 1 when it is not proved)", [
         ("assignment", dict(help="a folder name under assignments/, or a path")),
-        ("--jobs", dict(type=int, default=os.cpu_count() or 1, metavar="N"))]),
+        ("--jobs", dict(type=int, default=os.cpu_count() or 1, metavar="N")),
+        ("--json", dict(metavar="OUT", help="write the proof here: its problems, and every grading's "
+                                             "results.json and public-test run"))]),
 }
 
 

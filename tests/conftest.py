@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 import yaml
@@ -96,16 +97,43 @@ def validate(results):
         jsonschema.validate(results, json.load(f))
 
 
+@dataclass(frozen=True)
+class Proved:
+    """What `python -m autograder validate NAME --json OUT` gave: its exit status, its output, its proof."""
+    status: int
+    output: str
+    proof: dict
+
+    def runs(self, kind, role):
+        return [r for r in self.proof["runs"] if r["kind"] == kind and r["role"] == role]
+
+
 @pytest.fixture(scope="session")
-def graded_corpus(tmp_path_factory):
-    """Every mistake of every corpus, graded once for the whole test session."""
-    folder = str(tmp_path_factory.mktemp("corpus"))
+def proofs(tmp_path_factory):
+    """Every assignment proved once for the whole session, as staff prove it before a term. The proof
+    grades the whole corpus (`python -m autograder grade` on each file, as a TA runs it) and runs the
+    handout's public tests on each; the corpus tests read those runs rather than grading it all again."""
+    folder = tmp_path_factory.mktemp("proofs")
+    proved = {}
+    for name in assignments():
+        out = str(folder / f"{name}.json")
+        done = subprocess.run([sys.executable, "-m", "autograder", "validate", name, "--json", out],
+                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
+        assert os.path.isfile(out), f"validate {name} wrote no proof:\n{done.stdout}\n{done.stderr}"
+        with open(out, encoding="utf-8") as f:
+            proved[name] = Proved(done.returncode, done.stdout + done.stderr, json.load(f))
+    return proved
+
+
+@pytest.fixture(scope="session")
+def graded_corpus(proofs):
+    """Every mistake of every corpus, graded once for the whole test session (by its proof)."""
     graded = {}
     for assignment in assignments(with_corpus=True):
-        names = list(corpus(assignment)["mistakes"])
-        paths = [write_mistake(assignment, n, os.path.join(folder, assignment)) for n in names]
-        results = grade_many(assignment, paths, os.path.join(folder, assignment))
-        graded[assignment] = {n: results[p] for n, p in zip(names, paths)}
+        runs = {r["mistake"]: r for r in proofs[assignment].runs("grade", "mistake")}
+        assert set(runs) == set(corpus(assignment)["mistakes"])
+        assert {m: r["error"] for m, r in runs.items() if r["error"]} == {}
+        graded[assignment] = {m: r["results"] for m, r in runs.items()}
     return graded
 
 

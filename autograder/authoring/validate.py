@@ -54,6 +54,7 @@ class Proof:
     problems: list = field(default_factory=list)   # [(where, what)]
     notes: list = field(default_factory=list)      # what was not proved here, and why
     complete: bool = True                           # every step ran (not on a machine that cannot grade)
+    runs: list = field(default_factory=list)        # runs.Run: every grading and public-test run it proved on
 
     @property
     def ok(self):
@@ -111,7 +112,7 @@ def validate(assignment, jobs=None, out=None, grading=True):
     steps.step("the handout carries no reference code, no hidden test and no hidden expected value",
                leaks.problems(a, graded_tests(a), files))
     with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
-        done = run_everything(a, tests, corpus, files, tmp, jobs, grading, steps)
+        done = proof.runs = run_everything(a, tests, corpus, files, tmp, jobs, grading, steps)
     graded = [r for r in done if r.kind == "grade"]
     places = {"reference": where_of(a.reference), "stub": where_of(os.path.join(a.folder, a.student_file))}
     if graded:
@@ -145,6 +146,18 @@ def validate(assignment, jobs=None, out=None, grading=True):
     else:
         steps.say(f"not proved: {len(proof.problems)} problem(s) above ({DOCS} says how each part is written)")
     return proof
+
+
+def as_json(proof):
+    """The proof as data (validate --json): what it found, and every grading and public-test run it made,
+    so that a course's own checks (and this project's tests) read the corpus's results without grading
+    it again."""
+    return {"assignment": proof.name, "proved": proof.ok and proof.complete, "complete": proof.complete,
+            "problems": [{"where": w, "what": t} for w, t in proof.problems], "notes": proof.notes,
+            "runs": [{"kind": r.kind, "role": r.role, "label": r.label,
+                      "mistake": getattr(r.mistake, "name", None), "results": r.results,
+                      "outcomes": {f: list(o) for f, o in r.outcomes.items()}, "error": r.error,
+                      "seconds": r.seconds} for r in proof.runs]}
 
 
 def plural(n, word):
