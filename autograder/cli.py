@@ -6,6 +6,8 @@
     batch ASSIGNMENT SUBMISSIONS --out DIR [--jobs N] grade a whole class (a folder or a Gradescope export)
     compare OLD_DIR NEW_DIR                          what changed between two gradings of a class
     check ASSIGNMENT [SUBMISSION]                    run the public tests as a student would
+    new NAME [--style function|module]               write a small working assignment to grow (never overwrites)
+    validate ASSIGNMENT [--jobs N] [--json OUT]      prove an assignment before students see it
 
 Each command returns an ExitStatus. A UsageError (or a course's ConfigError) anywhere in a
 command is printed once, here, as `error: ...` on stderr, with status USAGE.
@@ -18,7 +20,7 @@ import sys
 
 class ExitStatus(enum.IntEnum):
     OK = 0              # the command did its work (grades are right, whatever the student scored)
-    FAILED = 1          # the public tests ran and some failed (check), as pytest says
+    FAILED = 1          # the public tests ran and some failed (check), as pytest says; validate found problems
     USAGE = 2           # a wrong argument, a missing file, a broken course file: nothing was graded
     NOT_GRADED = 2      # the grader, the course's files or the machine failed: the grades are not right
     INTERRUPTED = 130   # Ctrl-C: what was done is kept
@@ -72,13 +74,14 @@ def grade(args):
 
 
 def build(args):
-    from . import config
-    from .gradescope import build_zip
-    from .handout.build import build_handout
-    a = config.find(args.assignment)
-    path = build_zip(a, args.out)
+    from .authoring.release import NotProved
+    from .authoring.release import build as build_both
+    try:
+        path, handout = build_both(args.assignment, args.out)
+    except NotProved as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitStatus.USAGE
     print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
-    handout = build_handout(a, args.out)
     print(f"wrote {handout}: give it to students (the stub, public tests and a README; no solution)")
     return ExitStatus.OK
 
@@ -105,6 +108,28 @@ def check(args):
     return check_public(args.assignment, args.submission)
 
 
+def new(args):
+    from .authoring.scaffold import ScaffoldError
+    from .authoring.scaffold import new as scaffold
+    try:
+        written = scaffold(args.name, args.style)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    print("\n".join(f"wrote {path}" for path in written))
+    print(f"next: python -m autograder validate {args.name}   (docs/authoring.md says how to grow it)")
+    return ExitStatus.OK
+
+
+@sandboxed
+def validate(args):
+    from .authoring.validate import as_json, validate as prove
+    proof = prove(args.assignment, jobs=args.jobs)
+    if args.json:
+        from .results import write_json
+        write_json(args.json, as_json(proof))
+    return ExitStatus.OK if proof.ok else ExitStatus.FAILED
+
+
 COMMANDS = {  # name: (function, help, [(argument, options)])
     "grade": (grade, "grade one submission (a file or a folder)", [
         ("assignment", dict(help="a folder name under assignments/, or a path")),
@@ -125,6 +150,14 @@ COMMANDS = {  # name: (function, help, [(argument, options)])
         ("old", {}), ("new", {})]),
     "check": (check, "run an assignment's public tests on a submission, as a student would", [
         ("assignment", {}), ("submission", dict(nargs="?", default=None))]),
+    "new": (new, "write a small working assignment to grow from (assignments/NAME, reference/NAME.py, "
+                 "tests/submissions/NAME)", [
+        ("name", {}), ("--style", dict(choices=("function", "module"), default="function"))]),
+    "validate": (validate, "prove an assignment before students see it (exit status 1 when it is not proved)", [
+        ("assignment", dict(help="a folder name under assignments/, or a path")),
+        ("--jobs", dict(type=int, default=os.cpu_count() or 1, metavar="N")),
+        ("--json", dict(metavar="OUT", help="write the proof here: its problems, and every grading's "
+                                             "results.json and public-test run"))]),
 }
 
 

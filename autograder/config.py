@@ -8,12 +8,13 @@ import difflib
 import fnmatch
 import importlib.util
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
-import yaml
-
-from . import policies
+from . import policies, yamlfile
+from .judging.feedback import FACTORS
+from .yamlfile import ConfigError  # noqa: F401 (what the rest of the engine catches)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = os.path.join(ROOT, "assignments")
@@ -30,15 +31,6 @@ DEFAULT_LIMITS = {
     "output_bytes": 4096,       # what a student prints per call, kept for feedback
     "submission_seconds": 420.0,  # all of one submission's grading (Gradescope's default limit is 600 s)
 }
-
-
-def read_yaml(stream):
-    """A course file's YAML, safely, with libyaml's parser where PyYAML was built with it (10x faster)."""
-    return yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-class ConfigError(Exception):
-    """A course's configuration is wrong; the message says where and how."""
 
 
 @dataclass
@@ -64,7 +56,10 @@ class Assignment:
     default_visibility: str = "visible"
     submissions: policies.SubmissionLimit = None   # `submissions:` (applied on Gradescope only)
     late: policies.LatePolicy = None               # `late:` (on Gradescope and in batch)
+    factors: dict = field(default_factory=lambda: dict(FACTORS))  # factor kind -> what students read
+    tolerances: dict = field(default_factory=dict)  # `tolerance.tests`: test-name pattern -> {rtol, atol}
     optional_tests: list = field(default_factory=list)  # patterns: the optional tests this course runs
+    optional_tests_line: int = 0                         # its line in assignment.yaml, for messages
 
     def runs(self, test_name, optional):
         """Whether a test is graded: every test that is not optional, and the optional ones named."""
@@ -77,9 +72,10 @@ class Assignment:
             if not matched or not all(optional for name, optional in tests if name in matched):
                 known = sorted(name for name, optional in tests if optional)
                 what = "names no test" if not matched else "names a test that is not optional (it always runs)"
-                raise ConfigError(f"{os.path.relpath(os.path.join(self.folder, 'assignment.yaml'), ROOT)}: "
+                line = f" (line {self.optional_tests_line})" if self.optional_tests_line else ""
+                raise ConfigError(f"{where_of(os.path.join(self.folder, 'assignment.yaml'))}: "
                                   f"key `optional_tests`: {pattern!r} {what}; the optional tests of "
-                                  f"{self.name}: {', '.join(known) or 'none'}")
+                                  f"{self.name}: {', '.join(known) or 'none'}{line}")
 
     def test_settings(self, test_name):
         """Points and visibility of one test: the last matching pattern wins over the defaults."""
@@ -88,6 +84,15 @@ class Assignment:
             if fnmatch.fnmatchcase(test_name, pattern):
                 found.update(settings)
         return found
+
+    def tolerance(self, test_name):
+        """(rtol, atol) of one test, from assignment.yaml: the last matching pattern of `tolerance.tests`
+        wins over `tolerance.rtol` and `tolerance.atol` (graded() and check() may set their own)."""
+        found = {"rtol": self.rtol, "atol": self.atol}
+        for pattern, settings in self.tolerances.items():
+            if fnmatch.fnmatchcase(test_name, pattern):
+                found.update(settings)
+        return found["rtol"], found["atol"]
 
     @contextlib.contextmanager
     def importable(self):
@@ -125,24 +130,26 @@ def find(name_or_path):
 
 KEYS = {"name", "title", "student_file", "also_accept", "tests", "reference", "misconceptions",
         "tolerance", "examples", "seed", "limits", "forbidden_imports", "show_student_output",
-        "defaults", "points", "submissions", "late", "optional_tests"}
+        "defaults", "points", "submissions", "late", "factors",
+        "optional_tests"}
+FACTOR_KIND = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")  # loss-unit, shift-term: what graded() names
+
+
+def where_of(path):
+    """A course file as messages name it: relative to the checkout when it is inside it."""
+    return os.path.relpath(path, ROOT) if os.path.abspath(path).startswith(ROOT + os.sep) else path
 
 
 def load(path):
-    where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = read_yaml(f)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot be read: {exc.strerror}") from None
+    where = where_of(path)
+    doc = yamlfile.read(path, where)
+    data = doc.data
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys to values at the top level")
-    read = Reader(where, data)
+    read = Reader(where, data, doc)
     read.unknown(data, KEYS, "")
     folder = os.path.dirname(os.path.abspath(path))
-    tolerance = read.mapping("tolerance", {"rtol", "atol"})
+    tolerance = read.mapping("tolerance", {"rtol", "atol", "tests"})
     examples = read.mapping("examples", {"hypothesis", "instances"})
     defaults = read.mapping("defaults", {"points", "visibility"})
     limits = dict(DEFAULT_LIMITS)
@@ -157,10 +164,10 @@ def load(path):
     name = read.text("name", os.path.basename(folder))
     reference = os.path.join(ROOT, "reference", read.text("reference", name) + ".py")
     if not os.path.isfile(reference):
-        raise ConfigError(f"{where}: key `reference`: no file {os.path.relpath(reference, ROOT)}")
+        read.fail("reference", f"no file {os.path.relpath(reference, ROOT)}")
     tests = os.path.join(folder, read.text("tests", "tests"))
     if not os.path.isdir(tests):
-        raise ConfigError(f"{where}: key `tests`: no folder {os.path.relpath(tests, ROOT)}")
+        read.fail("tests", f"no folder {os.path.relpath(tests, ROOT)}")
     default = read.test_settings("defaults", defaults)
     submissions, late = policies.read(read)
     return Assignment(
@@ -177,17 +184,19 @@ def load(path):
         show_student_output=bool(data.get("show_student_output", True)),
         points=points, default_points=default.get("points", 1.0),
         default_visibility=default.get("visibility", "visible"), submissions=submissions, late=late,
-        optional_tests=read.texts("optional_tests"))
+        factors={**FACTORS, **read.factors()}, tolerances=read.tolerances(tolerance.get("tests")),
+        optional_tests=read.texts("optional_tests"), optional_tests_line=doc.line("optional_tests") or 0)
 
 
 class Reader:
     """Type checks that name the file and the key."""
 
-    def __init__(self, where, data):
-        self.where, self.data = where, data
+    def __init__(self, where, data, doc=None):
+        self.where, self.data, self.doc = where, data, doc
 
     def fail(self, key, what):
-        raise ConfigError(f"{self.where}: key `{key}`: {what}")
+        line = self.doc.line(*key.split(".")) if self.doc else None
+        raise ConfigError(f"{self.where}: key `{key}`: {what}" + (f" (line {line})" if line else ""))
 
     def unknown(self, data, known, prefix):
         if known is None:
@@ -231,6 +240,34 @@ class Reader:
         if not number > 0:
             self.fail(key, f"expected a positive number, got {value!r}")
         return number
+
+    def factors(self):
+        """`factors:`: the assignment's own factor kinds (or its own words for a built-in one)."""
+        found = {}
+        for kind, sentence in self.mapping("factors", None).items():
+            if not isinstance(kind, str) or not FACTOR_KIND.fullmatch(kind):
+                self.fail(f"factors.{kind}", "a factor kind is lowercase words joined by hyphens "
+                                             "(`shift-term`), as graded() names it")
+            if not isinstance(sentence, str) or not sentence.strip():
+                self.fail(f"factors.{kind}", "expected the sentence students read after \"This test checks "
+                                             "`quantity`:\", e.g. \"the shift term ∂y/∂β, one per feature\"")
+            found[kind] = " ".join(sentence.split())
+        return found
+
+    def tolerances(self, patterns):
+        """`tolerance.tests`: test-name pattern -> {rtol, atol}, each checked."""
+        if patterns is None:
+            return {}
+        if not isinstance(patterns, dict):
+            self.fail("tolerance.tests", f"expected a mapping of test-name patterns to {{rtol, atol}}, got {patterns!r}")
+        out = {}
+        for pattern, settings in patterns.items():
+            key = f"tolerance.tests.{pattern}"
+            if not isinstance(settings, dict) or not settings:
+                self.fail(key, f"expected {{rtol: ..., atol: ...}} (either or both), got {settings!r}")
+            self.unknown(settings, {"rtol", "atol"}, f"{key}.")
+            out[str(pattern)] = {k: self.positive(f"{key}.{k}", v) for k, v in settings.items()}
+        return out
 
     def test_settings(self, key, settings):
         out = {}

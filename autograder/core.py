@@ -70,7 +70,9 @@ def run_tests(a, submission, log, exclusive):
         entries = grade_tests(a, session, log)
     finally:
         if worker:
-            with timing.span("worker: close (kill, clean up)"):
+            # after the early start is done: a course error found while it runs (the record) must not
+            # race it to the worker's processes
+            with timing.span("worker: close (kill, clean up)"), session.starting:
                 worker.close()
         upload.close()
     if session.machine_error:
@@ -92,19 +94,20 @@ def grade_tests(a, session, log):
     from .results import passed
     with timing.span("record: find or make"):
         recorded = record.find(a, log)
-    entries, failed = {}, {}
-    for t in recorded:
-        if session.machine_error:
-            break
-        if t.recorded:
-            with timing.span("record: replay a test"):
-                ok, regime = replay.passes(t, session, a)
-            if ok:
-                entries[t.function] = passed(t.entry, a.examples * a.instances)
-                continue
-            failed[t.function] = (t, regime)
+    entries, failed = {}, {t.function: (t, None) for t in recorded if not t.recorded}
+    replayed = [t for t in recorded if t.recorded]
+    answers = session.stream([replay.batch(t) for t in replayed])
+    for t in replayed:
+        with timing.span("record: replay a test"):
+            results = next(answers)
+            if session.machine_error:
+                break
+            ok, regime = replay.passes(t, results, a)
+        if ok:
+            entries[t.function] = passed(t.entry, a.examples * a.instances)
         else:
-            failed[t.function] = (t, None)
+            failed[t.function] = (t, regime)
+    answers.close()
     if failed and not session.machine_error:
         entries.update(run_pytest(a, session, set(failed), log))
         for name, (t, regime) in failed.items():  # failed on the record, passed under Hypothesis: the record's
@@ -148,13 +151,13 @@ def run_pytest(a, session, only, log):
 def recorded_failure(a, session, t, regime, log):
     """The entry of a test that failed on a recorded regime which Hypothesis did not generate here."""
     from . import replay
-    from .handout.build import graded_tests
+    from .collect import graded_tests
     from .judging.diagnose import load_catalogue
     from .plugin import Grading, failure_entry
     log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
     with a.importable():
-        test = next(g.test for g in graded_tests(a) if g.function == t.function)
-    found = replay.failure(test, t, regime, session)
+        graded = next(g for g in graded_tests(a) if g.function == t.function)
+    found = replay.failure(graded.test, t, regime, session, graded.tolerance(a))
     if found is None:  # right this time: a submission whose answers change from call to call
         return {**t.entry, "score": 0.0, "status": "failed", "output": "Your code gave different answers to the "
                 "same inputs on different calls (it may keep state between calls); each call must depend only on "

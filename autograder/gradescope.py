@@ -8,6 +8,7 @@
 import json
 import os
 import sys
+import time
 import traceback
 import zipfile
 
@@ -56,33 +57,48 @@ def assignment_of_source():
     return "backprop"
 
 
-def build_zip(a, out_dir):
-    """Writes out_dir/autograder.zip for assignment `a`, with the record of its tests; returns its path."""
+def zip_contents(a):
+    """{path in autograder.zip: (bytes, mode)} for assignment `a`, with the record of its tests."""
     from . import record
     data = record.make(a)  # before anything is written: a test that cannot run writes no zip
+    contents = {}
+    for name in ENTRY_POINTS:
+        with open(os.path.join(ROOT, name), "rb") as f:
+            contents[name] = (f.read(), 0o755)
+    contents["ASSIGNMENT"] = ((a.name + "\n").encode(), None)
+    for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
+        contents.update(tree(folder))
+    contents[os.path.join(os.path.relpath(a.folder, ROOT), record.FILE)] = (json.dumps(data).encode(), None)
+    for path in (a.reference, os.path.join(ROOT, "reference", "__init__.py")):
+        with open(path, "rb") as f:
+            contents[os.path.relpath(path, ROOT)] = (f.read(), None)
+    return contents
+
+
+def build_zip(a, out_dir, contents=None):
+    """Writes out_dir/autograder.zip for assignment `a` (from `contents`, zip_contents' result); its path."""
+    contents = zip_contents(a) if contents is None else contents
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "autograder.zip")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in ENTRY_POINTS:
-            info = zipfile.ZipInfo(name)
-            info.external_attr = 0o755 << 16
-            with open(os.path.join(ROOT, name), "rb") as f:
-                z.writestr(info, f.read())
-        z.writestr("ASSIGNMENT", a.name + "\n")
-        for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
-            add_tree(z, folder)
-        z.writestr(os.path.join(os.path.relpath(a.folder, ROOT), record.FILE), json.dumps(data))
-        z.write(a.reference, os.path.relpath(a.reference, ROOT))
-        z.write(os.path.join(ROOT, "reference", "__init__.py"), "reference/__init__.py")
+        for name, (data, mode) in contents.items():
+            info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (mode or 0o644) << 16
+            z.writestr(info, data)
     return path
 
 
-def add_tree(z, folder):
+def tree(folder):
+    """{path: (bytes, None)} of a folder of the checkout, without caches or a record left in it."""
     from .record import FILE
+    found = {}
     for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for f in sorted(files):
             if f == FILE:  # a record left in the folder: the zip gets a fresh one
                 continue
             full = os.path.join(root, f)
-            z.write(full, os.path.relpath(full, ROOT))
+            with open(full, "rb") as fh:
+                found[os.path.relpath(full, ROOT)] = (fh.read(), None)
+    return found

@@ -18,6 +18,7 @@ from gradescope_utils.autograder_utils.decorators import number, visibility, wei
 from hypothesis import seed, settings
 
 from . import results, strategies, timing
+from .collect import tolerance
 from .config import ConfigError
 from .judging import feedback
 from .judging.diagnose import diagnose
@@ -73,8 +74,9 @@ class GradingPlugin:
             items[:] = [i for i in items if i.name in grading.only]
 
     def pytest_runtest_setup(self, item):
-        session = item.config.stash[GRADING].session
-        session.begin(item.nodeid, graded_info(item.obj, item.name))
+        grading = item.config.stash[GRADING]
+        session, info = grading.session, graded_info(item.obj, item.name)
+        session.begin(item.nodeid, info, tolerance(grading.assignment, item.name, info))
         broken = session.ensure_started().get("import_error")
         if session.machine_error:  # no test can be graded here: stop, core.py says why
             pytest.exit(str(session.machine_error), returncode=pytest.ExitCode.INTERRUPTED)
@@ -116,9 +118,10 @@ def failure_entry(grading, entry, info, failure):
     """A failed test's entry: the diagnosis and the feedback of its (shrunk) failure."""
     a, r = grading.assignment, failure.report
     with timing.span("feedback (diagnose and explain a failure)"):
-        found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference, a.rtol, a.atol)
+        found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference,
+                          a.rtol if r.rtol is None else r.rtol, a.atol if r.atol is None else r.atol)
                  if r.kind == "mismatch" else None)
         text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
                                 show_output=a.show_student_output, diagnosis=found,
-                                catalogued=bool(grading.catalogue))
+                                catalogued=bool(grading.catalogue), factors=a.factors)
     return results.failed(entry, text, diagnosis=found.id if found else None, error=(r.error or {}).get("kind"))

@@ -48,7 +48,7 @@ def _load_data():
 DATA = _load_data()
 SETTINGS = {"rtol": 1e-4, "atol": 1e-6, "examples": 10, "instances": 3, "call_seconds": 2.0,
             "import_seconds": 10.0, "output_bytes": 4096, "forbidden_imports": [], **DATA["settings"]}
-TESTS = DATA["tests"]   # test function name -> {name, quantity, factor, regime, points, cases}
+TESTS = DATA["tests"]   # test function name -> {name, quantity, factor, regime, points, [rtol, atol,] cases}
 current = {}            # the running test's entry of TESTS (set by conftest.py)
 
 
@@ -123,23 +123,28 @@ def run(steps):
 
 # ---- calls and judging, as the graded tests' `check` does them ----------------------------
 
-def options(quantity, output=None, requires=(), accept=None, parts=()):
-    return JudgeOptions.of(quantity or current.get("quantity", ""), SETTINGS["rtol"], SETTINGS["atol"],
+def options(quantity, output=None, requires=(), accept=None, parts=(), rtol=None, atol=None):
+    """JudgeOptions with the running test's tolerance (its own where it has one, as on Gradescope)."""
+    return JudgeOptions.of(quantity or current.get("quantity", ""),
+                           current.get("rtol", SETTINGS["rtol"]) if rtol is None else rtol,
+                           current.get("atol", SETTINGS["atol"]) if atol is None else atol,
                            output, requires, accept, parts)
 
 
-def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=()):
+def check(case, build, calls_, expected, how, quantity=None, output=None, requires=(), accept=None, parts=(),
+          rtol=None, atol=None):
     """Like the graded tests' check, with `expected` computed from a definition, not a solution.
 
     case: a regime from support.strategies; build(draw, case) -> the inputs by name;
     calls_: the student function's name, or a builder inputs -> Calls (e.g. `program(...)`);
     expected(**inputs): the expected value, or a dict of named outputs that `output` picks
     from (one name, or a list of names), as in the graded tests; `requires`, `accept`, `parts` too;
-    how: a few words on where the expected value comes from, shown with a failure.
+    how: a few words on where the expected value comes from, shown with a failure; rtol, atol:
+    this check's tolerance (by default the test's, as on Gradescope).
     """
     __tracebackhide__ = True  # a failure's traceback is not what a student reads: its message is
     build_calls = function(calls_) if isinstance(calls_, str) else calls_
-    judging = options(quantity, output, requires, accept, parts)
+    judging = options(quantity, output, requires, accept, parts, rtol, atol)
     title = f"{case.describe()}; expected: {how}"
     for inputs in case.instances(build, int(SETTINGS["instances"])):
         plan = build_calls(inputs)
@@ -161,7 +166,8 @@ def plan_of(case):
 def options_of(case, quantity):
     """A stored fixed case's JudgeOptions."""
     return options(case.get("quantity") or quantity, case.get("output"), case.get("requires", ()),
-                   ACCEPT_HOOKS[case["accept"]] if case.get("accept") else None, case.get("parts", ()))
+                   ACCEPT_HOOKS[case["accept"]] if case.get("accept") else None, case.get("parts", ()),
+                   case.get("rtol"), case.get("atol"))
 
 
 def fixed_cases(test_name):
@@ -183,7 +189,7 @@ def explain(failure, entry):
     """The markdown Gradescope shows for this failure, from the same feedback module."""
     return feedback.explain(failure.report, entry.get("quantity", ""), entry.get("factor", ""),
                             student_file=DATA.get("student_file", ""),
-                            show_output=SETTINGS.get("show_student_output", True))
+                            show_output=SETTINGS.get("show_student_output", True), factors=DATA.get("factors"))
 
 
 # ---- central differences (CS231n's gradient check) --------------------------------------

@@ -26,8 +26,9 @@ from .judging import protocol
 from .judging.judge import ACCEPT_HOOKS
 
 FILE = "record.json"
-VERSION = 2
-ENGINE_FILES = ("strategies.py", "testing.py", "record.py", "judging/programs.py", "judging/protocol.py")
+VERSION = 3  # 3: each check's tolerance
+ENGINE_FILES = ("strategies.py", "testing.py", "record.py", "collect.py", "config.py", "judging/programs.py",
+                "judging/protocol.py", "judging/diagnose.py", "judging/feedback.py")
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,13 @@ def case_of(data):
 
 
 def make(a, key=None):
-    """The record of assignment `a` (plain JSON data)."""
-    from .handout.build import graded_tests
+    """The record of assignment `a` (plain JSON data).
+
+    Made only from course files that agree with each other: the tests' labels (collect.py) and
+    the catalogue, whose every `in:` must name a quantity some check really grades."""
+    from .collect import graded_tests
+    from .judging.diagnose import check_names, load_catalogue
+    catalogue = load_catalogue(a.misconceptions)  # well formed, before any test runs
     tests = []
     with a.importable():
         for index, t in enumerate(graded_tests(a), start=1):
@@ -162,7 +168,19 @@ def make(a, key=None):
                                        [t.quantity.split(":")[0], t.factor] + ([t.quantity] if ":" in t.quantity else []),
                                        t.visibility, {"test": t.function, "quantity": t.quantity, "factor": t.factor})
             tests.append({"function": t.function, "regime": t.regime, "entry": entry, **regimes(a, t)})
-    return {"version": VERSION, "digest": key or digest(a), "assignment": a.name, "tests": tests}
+    data = {"version": VERSION, "digest": key or digest(a), "assignment": a.name, "tests": tests}
+    check_names(catalogue, graded_quantities(tests_of(data)))
+    return data
+
+
+def graded_quantities(recorded):
+    """Every quantity a record's checks judge: each test's own, and any its check() names."""
+    found = set()
+    for t in recorded:
+        found.add(t.entry["extra_data"]["quantity"])
+        for regime in t.regimes or ():
+            found |= {c["options"]["quantity"] for c in regime["checks"]}
+    return found
 
 
 def regimes(a, t):
@@ -175,8 +193,9 @@ def regimes(a, t):
         checks = []
         for c in example:
             options = {k: list(v) if isinstance(v, tuple) else v for k, v in c.options.items()}
+            rtol, atol = tolerance(a, t, c.options)
             options.update(quantity=c.options.get("quantity") or t.quantity,
-                           accept=getattr(c.options.get("accept"), "__name__", None))
+                           accept=getattr(c.options.get("accept"), "__name__", None), rtol=rtol, atol=atol)
             instances = c.case.instances(c.build, a.instances)
             for inputs in instances:
                 plan = c.calls(inputs)
@@ -186,6 +205,16 @@ def regimes(a, t):
         out.append({"case": case, "checks": checks})
     return {"regimes": out, "programs": json.dumps(programs), "steps": sum(len(p) for p in programs),
             "answers": answers}
+
+
+def tolerance(a, t, options):
+    """(rtol, atol) of one check of test `t`, its check()'s own checked: a course error names the test."""
+    from .config import ConfigError
+    for key in ("rtol", "atol"):
+        value = options.get(key)
+        if value is not None and not (isinstance(value, (int, float)) and value > 0):
+            raise ConfigError(f"{t.at}: {t.function}: check(..., {key}={value!r}): expected a positive number")
+    return t.tolerance(a, options)
 
 
 def judged(full, options):

@@ -14,9 +14,11 @@ from .testing import Graded
 
 
 def options(stored, a):
-    """A recorded check's JudgeOptions, with this assignment's tolerance."""
+    """A recorded check's JudgeOptions, with the tolerance recorded for it (check()'s, graded()'s or
+    assignment.yaml's)."""
     accept = stored.get("accept")
-    return JudgeOptions.of(stored["quantity"], a.rtol, a.atol, stored.get("output"), stored.get("requires") or (),
+    return JudgeOptions.of(stored["quantity"], stored.get("rtol", a.rtol), stored.get("atol", a.atol),
+                           stored.get("output"), stored.get("requires") or (),
                            ACCEPT_HOOKS[accept] if accept else None, stored.get("parts") or ())
 
 
@@ -25,13 +27,17 @@ def label(t):
     return Graded(extra["quantity"], extra["factor"], t.regime)
 
 
-def passes(t, session, a):
-    """Whether every recorded instance of test `t` is right; the index of the first regime that is not.
+def batch(t):
+    """Test `t`'s whole record as one batch of programs, under the id its calls' limits are kept by."""
+    return f"record::{t.function}", Batch(t.programs, len(t.answers), t.steps)
+
+
+def passes(t, results, a):
+    """Whether the worker's results are right on every recorded instance of test `t`; the index of the
+    first regime that is not.
 
     A check's instances are judged together first (judge.all_right, which only ever confirms); where
     that cannot confirm them, each is judged alone, as the graded test's check judges it."""
-    session.begin(f"record::{t.function}", label(t))
-    results = session.run_batch(Batch(t.programs, len(t.answers), t.steps))
     start = 0
     for index, regime in enumerate(t.regimes):
         for check in regime["checks"]:
@@ -50,10 +56,11 @@ def passes(t, session, a):
     return True, None
 
 
-def failure(test_function, t, regime_index, session):
-    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is."""
+def failure(test_function, t, regime_index, session, tolerance=None):
+    """The Failure of a recorded regime, judged in full (inputs, every instance) as a graded test's check is,
+    with the test's tolerance (collect.tolerance)."""
     from .record import case_of, checks_of
-    session.begin(f"record-again::{t.function}", label(t))
+    session.begin(f"record-again::{t.function}", label(t), tolerance)
     try:
         for c in checks_of(test_function, case_of(t.regimes[regime_index]["case"])):
             session.check(c)

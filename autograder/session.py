@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from . import timing
-from .judging.judge import JudgeOptions, judge
+from .judging.judge import JudgeOptions, all_right, judge
 from .sandbox.boundary import MachineError, WorkerError
 
 
@@ -32,19 +32,23 @@ class GradingSession:
         self.config, self.worker = config, worker
         self.started = time.monotonic()
         self.test_id, self.current = None, None  # the running test, and its testing.Graded label
+        self.tolerance = (config.rtol, config.atol)  # the running test's (collect.tolerance)
         self.import_report = None
         self.machine_error = None  # student code cannot run on this machine: nothing can be graded
         self.starting = threading.Lock()  # the worker starts once, early (start_early) or at the first call
         self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
 
-    def begin(self, test_id, graded_info):
+    def begin(self, test_id, graded_info, tolerance=None):
         self.test_id, self.current = test_id, graded_info
+        self.tolerance = tolerance or (self.config.rtol, self.config.atol)
 
     def options(self, given):
-        """check()'s keywords as JudgeOptions, with this assignment's tolerance and the test's quantity."""
+        """check()'s keywords as JudgeOptions, with the test's tolerance (check()'s own over it) and quantity."""
         given = dict(given)
         quantity = given.pop("quantity", None) or (self.current.quantity if self.current else "")
-        return JudgeOptions.of(quantity, self.config.rtol, self.config.atol, **given)
+        rtol, atol = given.pop("rtol", None), given.pop("atol", None)
+        return JudgeOptions.of(quantity, self.tolerance[0] if rtol is None else rtol,
+                               self.tolerance[1] if atol is None else atol, **given)
 
     def check(self, c):
         __tracebackhide__ = True
@@ -57,8 +61,10 @@ class GradingSession:
             results = self.run([p.steps for p in plans])
         title, expected = c.case.describe(), timing.timed("check: reference", c.expected)
         with timing.span("check: reference and judge"):
-            verdicts = [judge(title, plan, i, None if r.get("error") else expected(**i), r, options)
-                        for i, plan, r in zip(inputs, plans, results)]
+            values = [None if r.get("error") else expected(**i) for i, r in zip(inputs, results)]
+            if len({tuple(p.outputs) for p in plans}) == 1 and all_right(plans[0].outputs, values, results, options):
+                return  # every instance right, judged together (shrinking mostly tries examples that pass)
+            verdicts = [judge(title, plan, i, v, r, options) for i, plan, v, r in zip(inputs, plans, values, results)]
         failure = next((v.failure for v in verdicts if v.failure), None)
         if failure:
             raise type(failure)(failure.report.with_instances(
@@ -69,26 +75,59 @@ class GradingSession:
         return self.run_batch(Batch.of(programs))
 
     def run_batch(self, batch):
-        limit_hit = self.stopped.get(self.test_id)
+        return next(self.stream([(self.test_id, batch)]))
+
+    def stream(self, batches):
+        """Each (test id, Batch)'s results, in order, from one request to the worker for them all: the
+        worker computes a test while its caller judges the one before. A test the worker cannot answer
+        (it hit a limit, or died) gets that error; the tests after it are asked again of a new worker."""
+        queue = list(batches)
+        while queue:
+            test_id, batch = queue[0]
+            unanswered = self.unanswered(test_id, batch)
+            if unanswered is not None:
+                queue.pop(0)
+                yield unanswered
+                continue
+            until = self.started + self.config.limits["submission_seconds"] + 1
+            done, answers = 0, self.worker.stream([(b.text, b.steps) for _, b in queue], until)
+            try:
+                for (test_id, batch), results in zip(queue, answers):
+                    done += 1
+                    yield self.kept(test_id, batch, results)
+                    if self.over_budget():
+                        break  # the rest are answered as over budget, by no worker
+            except WorkerError as exc:
+                test_id, batch = queue[done]
+                self.stopped[test_id] = {"kind": exc.kind, "message": exc.message}
+                done += 1
+                yield [{"error": self.stopped[test_id]}] * batch.count
+            finally:
+                answers.close()  # a stream left before its end kills the worker
+            queue = queue[done:]
+
+    def unanswered(self, test_id, batch):
+        """The results of a batch that the worker is not asked: a limit hit before, the budget, the import."""
+        limit_hit = self.stopped.get(test_id)
         if limit_hit:
             return [{"error": limit_hit}] * batch.count
-        if time.monotonic() - self.started > self.config.limits["submission_seconds"]:
+        if self.over_budget():
             return [{"error": {"kind": "budget", "message":
                      f"not run: grading this submission used up its time budget of "
                      f"{self.config.limits['submission_seconds']:g} s"}}] * batch.count
         report = self.ensure_started()
         if report.get("import_error"):
             return [{"error": {**report["import_error"], "during_import": True}}] * batch.count
-        budget = self.config.limits["submission_seconds"] - (time.monotonic() - self.started) + 1
-        try:
-            results = self.worker.run(batch.text, batch.steps, budget)
-        except WorkerError as exc:
-            error = {"kind": exc.kind, "message": exc.message}
-            self.stopped[self.test_id] = error
-            return [{"error": error}] * batch.count
+        return None
+
+    def over_budget(self):
+        return time.monotonic() - self.started > self.config.limits["submission_seconds"]
+
+    def kept(self, test_id, batch, results):
+        """A batch's results as the worker sent them, the limits they hit remembered for the test's later calls."""
         for r in results:
             if r.get("error", {}).get("kind") in ("timeout", "memory"):
-                self.stopped[self.test_id] = r["error"]
+                self.stopped[test_id] = r["error"]
         missing = [{"error": {"kind": "skipped", "message": "not run: an earlier call hit a limit"}}]
         return results + missing * (batch.count - len(results))
 

@@ -121,7 +121,7 @@ def measure(cmd, cwd=ROOT, env=None, sample=False, results=None):
         os.remove(results)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env or user_environment(), stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         sampler = TreeSampler(proc.pid) if sample else None
         if sampler:
             sampler.start()
@@ -142,8 +142,14 @@ def measure(cmd, cwd=ROOT, env=None, sample=False, results=None):
     return r
 
 
+def user_environment():
+    """This environment as a user's machine has it: Python writes and reads its bytecode caches
+    (a sandbox that sets PYTHONDONTWRITEBYTECODE would make every run compile the engine again)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def env_with(**extra):
-    env = dict(os.environ)
+    env = user_environment()
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 import yaml
@@ -15,7 +16,25 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
 SCHEMA = os.path.join(ROOT, "autograder", "results.schema.json")
-STUDENT_FILE = {"backprop": "backprop.py", "nn_modules": "nn_modules.py"}
+
+
+class _StudentFiles(dict):
+    def __missing__(self, assignment):  # an assignment a course added: its assignment.yaml says
+        from autograder import config
+        return self.setdefault(assignment, config.find(assignment).student_file)
+
+
+STUDENT_FILE = _StudentFiles(backprop="backprop.py", nn_modules="nn_modules.py")
+
+
+def assignments(with_corpus=False):
+    """Every assignment under assignments/ (a folder with assignment.yaml and tests/), as a course adds them;
+    with_corpus: only those with a corpus (tests/submissions/NAME/corpus.yaml)."""
+    folder = os.path.join(ROOT, "assignments")
+    return sorted(n for n in os.listdir(folder)
+                  if os.path.isfile(os.path.join(folder, n, "assignment.yaml"))
+                  and os.path.isdir(os.path.join(folder, n, "tests"))
+                  and (not with_corpus or os.path.isfile(os.path.join(SUBMISSIONS, n, "corpus.yaml"))))
 
 
 def corpus(assignment):
@@ -78,18 +97,43 @@ def validate(results):
         jsonschema.validate(results, json.load(f))
 
 
+@dataclass(frozen=True)
+class Proved:
+    """What `python -m autograder validate NAME --json OUT` gave: its exit status, its output, its proof."""
+    status: int
+    output: str
+    proof: dict
+
+    def runs(self, kind, role):
+        return [r for r in self.proof["runs"] if r["kind"] == kind and r["role"] == role]
+
+
 @pytest.fixture(scope="session")
-def graded_corpus(tmp_path_factory):
-    """Every mistake of every corpus, graded once for the whole test session."""
-    folder = str(tmp_path_factory.mktemp("corpus"))
+def proofs(tmp_path_factory):
+    """Every assignment proved once for the whole session, as staff prove it before a term. The proof
+    grades the whole corpus (`python -m autograder grade` on each file, as a TA runs it) and runs the
+    handout's public tests on each; the corpus tests read those runs rather than grading it all again."""
+    folder = tmp_path_factory.mktemp("proofs")
+    proved = {}
+    for name in assignments():
+        out = str(folder / f"{name}.json")
+        done = subprocess.run([sys.executable, "-m", "autograder", "validate", name, "--json", out],
+                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
+        assert os.path.isfile(out), f"validate {name} wrote no proof:\n{done.stdout}\n{done.stderr}"
+        with open(out, encoding="utf-8") as f:
+            proved[name] = Proved(done.returncode, done.stdout + done.stderr, json.load(f))
+    return proved
+
+
+@pytest.fixture(scope="session")
+def graded_corpus(proofs):
+    """Every mistake of every corpus, graded once for the whole test session (by its proof)."""
     graded = {}
-    for assignment in ("backprop", "nn_modules"):
-        if not os.path.exists(os.path.join(ROOT, "assignments", assignment, "tests")):
-            continue
-        names = list(corpus(assignment)["mistakes"])
-        paths = [write_mistake(assignment, n, os.path.join(folder, assignment)) for n in names]
-        results = grade_many(assignment, paths, os.path.join(folder, assignment))
-        graded[assignment] = {n: results[p] for n, p in zip(names, paths)}
+    for assignment in assignments(with_corpus=True):
+        runs = {r["mistake"]: r for r in proofs[assignment].runs("grade", "mistake")}
+        assert set(runs) == set(corpus(assignment)["mistakes"])
+        assert {m: r["error"] for m, r in runs.items() if r["error"]} == {}
+        graded[assignment] = {m: r["results"] for m, r in runs.items()}
     return graded
 
 

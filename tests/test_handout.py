@@ -15,20 +15,18 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, STUDENT_FILE, corpus, write_mistake
+from conftest import ROOT, SUBMISSIONS, STUDENT_FILE, assignments, corpus, write_mistake
 from facts import FACTS
 
 from autograder import config as configuration
 from autograder import handout
 
-ASSIGNMENTS = [n for n in ("backprop", "nn_modules")
-               if os.path.isfile(os.path.join(ROOT, "assignments", n, "assignment.yaml"))
-               and os.path.isdir(os.path.join(ROOT, "assignments", n, "tests"))]
+ASSIGNMENTS = assignments()
+WITH_CORPUS = assignments(with_corpus=True)
 # The issue's three mistakes, and their counterparts in the module-style assignment: the
 # quantity whose public tests must fail.
 COMMON_MISTAKES = {
@@ -37,7 +35,7 @@ COMMON_MISTAKES = {
     "nn_modules": {"dLdA-with-W-transposed": "Linear.backward:dLdA", "dLdW-transposed": "Linear.backward:dLdW",
                    "tanh-within-layer-skipped": "Tanh.backward"},
 }
-CORRECT = [(a, c) for a in ASSIGNMENTS for c in sorted(os.listdir(os.path.join(SUBMISSIONS, a)))
+CORRECT = [(a, c) for a in WITH_CORPUS for c in sorted(os.listdir(os.path.join(SUBMISSIONS, a)))
            if c.startswith("correct")]
 
 
@@ -47,8 +45,8 @@ def built(tmp_path_factory):
     out = {}
     for name in ASSIGNMENTS:
         folder = str(tmp_path_factory.mktemp(f"dist-{name}"))
-        done = subprocess.run([sys.executable, "-m", "autograder", "build", name, "--out", folder],
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([sys.executable, "-m", "autograder", "build", name, "--out", folder],  # proves it first
+                              cwd=ROOT, capture_output=True, text=True, timeout=1800)
         assert done.returncode == 0, done.stderr
         path = os.path.join(folder, "handout.zip")
         with zipfile.ZipFile(path) as z:
@@ -134,7 +132,7 @@ def test_the_handout_carries_no_reference_code(built, name):
             docstrings |= set(range(body[0].lineno, body[0].end_lineno + 1))
     code = [line.split("  #")[0].strip() for i, line in enumerate(source.splitlines(), 1) if i not in docstrings]
     distinctive = {line for line in code if len(line) >= 16 and not line.startswith("#") and line not in stub}
-    assert len(distinctive) > 10
+    assert distinctive  # something to look for (a course's small reference has few such lines)
     shipped_lines = {line.split("  #")[0].strip() for text in shipped.values() for line in text.splitlines()}
     assert distinctive & shipped_lines == set()
     # and no function body of the reference, whitespace aside
@@ -207,7 +205,7 @@ def test_the_handout_carries_no_expected_value_of_a_hidden_test(built, name):
                 found |= {n for n in numbers(decode(c["expected"])) if telling(n)}
         return found
     secret = expected_numbers(hidden(name))
-    assert len(secret) > 10
+    assert secret
     assert sorted(n for n in secret if n in everything) == []
     shown = expected_numbers(visible(name))  # the same search does find the visible tests' numbers
     assert shown and all(n in everything for n in shown)
@@ -250,7 +248,7 @@ def test_every_correct_solution_passes_in_a_few_seconds(built, name, solution, t
     assert seconds < 20, f"{seconds:.1f} s"
 
 
-@pytest.mark.parametrize("name,mistake", [(n, m) for n in ASSIGNMENTS for m in COMMON_MISTAKES[n]])
+@pytest.mark.parametrize("name,mistake", [(n, m) for n in ASSIGNMENTS for m in COMMON_MISTAKES.get(n, {})])
 def test_the_common_mistakes_are_caught_by_the_public_tests_alone(built, name, mistake, tmp_path):
     student = write_mistake(name, mistake, str(tmp_path / "subs"))
     outcomes, _, done = run(built[name][0], str(tmp_path / mistake),
@@ -265,24 +263,23 @@ def test_the_common_mistakes_are_caught_by_the_public_tests_alone(built, name, m
         assert "**Smallest failing example**" in outcomes[t][1]
 
 
-@pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_public_tests_fail_only_what_a_mistake_breaks(built, name, tmp_path):
-    """Over the whole corpus: a public test never fails a function that a mistake leaves right."""
+@pytest.mark.parametrize("name", WITH_CORPUS)
+def test_public_tests_fail_only_what_a_mistake_breaks(proofs, name):
+    """Over the whole corpus: a public test never fails a function that a mistake leaves right. The
+    proof ran the handout's public tests on every corpus mistake, as a student runs them."""
     mistakes = corpus(name)["mistakes"]
     quantity = {t.function: t.quantity for t in visible(name)}
-
-    def one(mistake):
-        student = write_mistake(name, mistake, str(tmp_path / "subs"))
-        outcomes, _, _ = run(built[name][0], str(tmp_path / mistake), os.path.join(student, STUDENT_FILE[name]))
-        return {quantity[t] for t, (kind, _) in outcomes.items() if kind != "passed"}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        lost = dict(zip(mistakes, pool.map(one, mistakes)))
+    runs = {r["mistake"]: r for r in proofs[name].runs("public", "mistake")}
+    assert set(runs) == set(mistakes) and {m: r["error"] for m, r in runs.items() if r["error"]} == {}
+    assert all(set(r["outcomes"]) == set(quantity) for r in runs.values())
+    lost = {m: {quantity[t] for t, (kind, _) in r["outcomes"].items() if kind != "passed"} for m, r in runs.items()}
     blamed = {m: sorted(q - set(mistakes[m]["breaks"])) for m, q in lost.items() if q - set(mistakes[m]["breaks"])}
     assert blamed == {}
     caught = [m for m, q in lost.items() if q]
-    pinned = FACTS[name].corpus  # the README quotes these counts
-    assert (len(caught), len(mistakes)) == (pinned.caught_by_public_tests, pinned.mistakes), \
-        sorted(set(mistakes) - set(caught))
+    if name in FACTS:  # a bundled assignment: the README quotes these counts
+        pinned = FACTS[name].corpus
+        assert (len(caught), len(mistakes)) == (pinned.caught_by_public_tests, pinned.mistakes), \
+            sorted(set(mistakes) - set(caught))
 
 
 # ---- check, for staff --------------------------------------------------------------------------

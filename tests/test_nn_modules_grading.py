@@ -319,10 +319,13 @@ def test_optional_tests_must_name_optional_tests(tmp_path, value, message):
     import subprocess
     import sys
     folder = copied_assignment(tmp_path, f"optional_tests: {value}")
+    line = len(open(os.path.join(folder, "assignment.yaml"), encoding="utf-8").read().splitlines())
     done = subprocess.run([sys.executable, "-m", "autograder", "build", folder, "--out", str(tmp_path / "dist")],
                           cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 2 and message in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr
+    # build proves the assignment first: the problem is named as validate names it, with its line
+    assert done.returncode == 2 and message in done.stdout + done.stderr, done.stdout + done.stderr
+    assert f"(line {line})" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr and not os.path.exists(tmp_path / "dist")
 
 
 # ---- sets of acceptable values, and the seeds sgd is graded at ------------------------------------

@@ -12,11 +12,10 @@ import os
 import pytest
 import yaml
 
-from conftest import ROOT, failed, grade, validate, write_submission
+from conftest import ROOT, assignments, failed, grade, validate, write_submission
 from facts import FACTS
 
-ASSIGNMENTS = sorted(d for d in os.listdir(os.path.join(ROOT, "assignments"))
-                     if os.path.isfile(os.path.join(ROOT, "assignments", d, "assignment.yaml")))
+ASSIGNMENTS = assignments()
 
 WRAPPER = '''
 # ---- appended by tests/test_tolerance.py: every answer the grader reads, moved by K times its tolerance ----
@@ -86,7 +85,7 @@ def near_miss(name, k, folder):
 
 
 def test_every_bundled_assignment_has_its_facts():
-    assert set(FACTS) == set(ASSIGNMENTS)
+    assert {"backprop", "nn_modules"} <= set(FACTS) <= set(ASSIGNMENTS)
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -94,11 +93,16 @@ def test_a_tenth_of_the_tolerance_away_passes_every_test(name, tmp_path):
     results, _ = grade(name, near_miss(name, 0.1, str(tmp_path)), str(tmp_path / "r.json"))
     validate(results)
     assert [t["name"] for t in failed(results)] == []
-    assert results["score"] == FACTS[name].points
+    assert results["score"] == sum(t["max_score"] for t in results["tests"])
+    if name in FACTS:
+        assert results["score"] == FACTS[name].points
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_ten_times_the_tolerance_away_fails_every_test_a_tolerance_decides(name, tmp_path):
+    if name not in FACTS:
+        pytest.skip(f"which of {name}'s tests no tolerance decides is pinned only in tests/facts.yaml "
+                    "(tolerance_free): add its facts there")
     results, _ = grade(name, near_miss(name, 10, str(tmp_path)), str(tmp_path / "r.json"))
     validate(results)
     passed = sorted(t["extra_data"]["test"] for t in results["tests"] if t["status"] == "passed")

@@ -61,7 +61,7 @@ def report_tables(data):
         "Pass rate by factor",
         "The share of submissions that passed every test of each kind of factor.",
         ["factor", "what it is", "tests", "passed all", "share"],
-        [[f["factor"], FACTORS.get(f["factor"], ""), f["tests"], f"{f['passed']} of {data['submissions']}",
+        [[f["factor"], f.get("what", FACTORS.get(f["factor"], "")), f["tests"], f"{f['passed']} of {data['submissions']}",
           percent(f["share"])] for f in data["factors"]]))
     sections.append((
         "Pass rate by test", "",

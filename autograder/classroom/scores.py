@@ -113,14 +113,16 @@ def summarize(a, subs, results):
         n = sum(key in passed[i] for i in ids)
         tests.append({"number": number, "name": name, "points": top, "factor": factor_of_key.get(key, ""),
                       "passed": n, "share": n / len(ids) if ids else 0.0})
-    order = list(FACTORS) + sorted({t["factor"] for t in tests} - set(FACTORS))
+    words = getattr(a, "factors", None) or FACTORS  # the assignment's own kinds (assignment.yaml's `factors:`)
+    order = list(words) + sorted({t["factor"] for t in tests} - set(words))
     factors = []
     for f in order:
         keys = [c[0] for c in columns if factor_of_key.get(c[0]) == f]
         if not keys:
             continue
         n = sum(all(k in passed[i] for k in keys) for i in ids)
-        factors.append({"factor": f, "tests": len(keys), "passed": n, "share": n / len(ids) if ids else 0.0})
+        factors.append({"factor": f, "tests": len(keys), "passed": n, "share": n / len(ids) if ids else 0.0,
+                        "what": words.get(f, "")})
 
     return {
         "title": a.title, "assignment": a.name, "submissions": len(ids),

@@ -45,6 +45,33 @@ def run_public_tests(folder, args=(), **kwargs):
     return subprocess.run(student_command(args), cwd=folder, env=env, **kwargs)
 
 
+def outcomes(zip_path, folder, student=None, timeout=300):
+    """The public tests of a handout on one student file, as a student runs them.
+
+    Unpacks the zip into `folder`, puts `student` (a file) in as the student file, runs pytest;
+    returns {test function: (outcome, message)}, outcome one of passed, failure, error, skipped.
+    """
+    import json
+    import xml.etree.ElementTree as ET
+    unpack(zip_path, folder)
+    with open(os.path.join(folder, "tests", "support", "cases.json"), encoding="utf-8") as f:
+        student_file = json.load(f)["student_file"]
+    if student:
+        shutil.copyfile(student, os.path.join(folder, student_file))
+    xml = folder.rstrip(os.sep) + ".xml"
+    done = run_public_tests(folder, ["-p", "no:cacheprovider", "-q", "--junitxml", xml],
+                            capture_output=True, text=True, timeout=timeout)
+    if not os.path.isfile(xml):
+        raise RuntimeError(f"the public tests did not run: {(done.stdout + done.stderr)[-2000:]}")
+    found = {}
+    for case in ET.parse(xml).iter("testcase"):
+        kind = next((k for k in ("failure", "error", "skipped") if case.find(k) is not None), "passed")
+        element = case.find(kind) if kind != "passed" else None
+        found[case.get("name")] = (kind, "" if element is None else
+                                   (element.get("message", "") + "\n" + (element.text or "")))
+    return found
+
+
 def unpack(zip_path, folder):
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(folder)

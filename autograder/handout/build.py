@@ -22,8 +22,6 @@ Everything comes from the assignment's data:
 Nothing of reference/ and nothing of the graded tests' code goes into the zip.
 """
 import ast
-import dataclasses
-import importlib.util
 import json
 import os
 import re
@@ -31,9 +29,9 @@ import string
 import zipfile
 
 from .. import config as configuration
-from ..config import ASSIGNMENT_MODULES, ROOT, ConfigError
+from ..collect import GradedTest, graded_tests  # noqa: F401 (the handout's tests are these)
+from ..config import ASSIGNMENT_MODULES, ROOT, ConfigError, where_of
 from ..judging.feedback import FACTORS
-from ..testing import graded_info
 from .cases import fixed_cases, read_hand_written
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,55 +72,6 @@ addopts = --tb=native
 """
 
 
-# ---- the graded tests, as Gradescope names them -------------------------------------------
-
-@dataclasses.dataclass
-class GradedTest:
-    function: str     # the test function's name, e.g. test_link_term_rectangular
-    name: str         # Gradescope's name, e.g. "link_term — W^ℓ with m ≠ n"
-    quantity: str
-    factor: str
-    regime: str
-    visibility: str
-    points: float
-    test: object      # the test function, for recording its fixed cases
-    module: object    # its module
-
-    @property
-    def public(self):
-        return self.visibility == "visible"
-
-
-def graded_tests(a):
-    """Every graded test of assignment `a` that it runs, in the order pytest collects them (ConfigError
-    when assignment.yaml's `optional_tests` names something other than an optional test)."""
-    found, everything = [], []
-    with a.importable():
-        for filename in sorted(os.listdir(a.tests)):
-            if not (filename.startswith("test_") and filename.endswith(".py")):
-                continue
-            module = _import(os.path.join(a.tests, filename), f"_graded_{a.name}_{filename[:-3]}")
-            for fname, fn in vars(module).items():
-                if not (fname.startswith("test_") and callable(fn)) or isinstance(fn, type):
-                    continue
-                info = graded_info(fn, fname)
-                everything.append((fname, info.optional))
-                if not a.runs(fname, info.optional):  # an optional test this course does not run
-                    continue
-                chosen = a.test_settings(fname)
-                found.append(GradedTest(fname, info.name(), info.quantity, info.factor, info.regime,
-                                        chosen["visibility"], float(chosen["points"]), fn, module))
-    a.check_optional(everything)
-    return found
-
-
-def _import(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def dump(data):
     """JSON, indented, with each fixed case on one line (numbers exact: json writes their repr)."""
     cases, data = [], json.loads(json.dumps(data))
@@ -149,8 +98,8 @@ def _public_functions(path):
         return next((d.args[0].value for d in fn.decorator_list
                      if isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) == "public"
                      and d.args and isinstance(d.args[0], ast.Constant)), None)
-    return {n.name: (checks(n), name(n)) for n in tree.body
-            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return {n.name: (checks(n), name(n), n.decorator_list[0].lineno if n.decorator_list else n.lineno)
+            for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
 
 
 def _fixed_only_module(tests):
@@ -176,7 +125,7 @@ def readme(a, tests, definition_checked, test_files):
     files = ", ".join(f"`tests/{f}`" for f in test_files) or "the tests"
     if hidden:
         items = "\n".join(
-            f"- **{t.name}**: `{t.quantity.split(':')[0]}`, {FACTORS.get(t.factor, t.factor or 'as named')} "
+            f"- **{t.name}**: `{t.quantity.split(':')[0]}`, {a.factors.get(t.factor, t.factor or 'as named')} "
             f"({t.points:g} points; {VISIBILITY_WORDS.get(t.visibility, t.visibility)})" for t in hidden)
         covered = {t.quantity for t in public}
         also = ("They check functions that the public tests check too, on other inputs: passing every "
@@ -196,9 +145,11 @@ their code nor their expected values are here. What each one covers:
     rule = f" Do not import {forbidden}: Gradescope refuses them (a course rule)." if forbidden else ""
     with open(os.path.join(HERE, "templates", "student_README.md"), encoding="utf-8") as f:
         template = string.Template(f.read())
+    own = [(t, own_tolerance(a, t)) for t in public]
+    own = "".join(f"; `{t.function}`: {o['rtol']:g} relative, {o['atol']:g} absolute" for t, o in own if o)
     return template.substitute(title=a.title, student_file=a.student_file, public_count=len(public),
                                files=files, rows=rows, rtol=f"{a.rtol:g}", atol=f"{a.atol:g}",
-                               hidden=hidden_text, rule=rule)
+                               own_tolerances=own, hidden=hidden_text, rule=rule)
 
 
 # ---- building the zip -----------------------------------------------------------------------------
@@ -215,9 +166,9 @@ def handout_files(a):
     for filename in test_files:
         path = os.path.join(public_dir, filename)
         functions = _public_functions(path)
-        definition_checked |= {f for f, (checks, _) in functions.items() if checks}
-        for function, (_, public_name) in functions.items():
-            where = os.path.relpath(path, ROOT)
+        definition_checked |= {f for f, (checks, _, _) in functions.items() if checks}
+        for function, (_, public_name, line) in functions.items():
+            where = f"{where_of(path)}, line {line}"
             graded = next((t for t in tests if t.function == function), None)
             if graded is None:
                 raise ConfigError(f"{where}: {function} is not a graded test of {a.name}: a public test "
@@ -247,10 +198,14 @@ def handout_files(a):
                      "forbidden_imports": list(a.forbidden_imports),
                      "show_student_output": a.show_student_output},
         "tests": {t.function: {"name": t.name, "quantity": t.quantity, "factor": t.factor, "regime": t.regime,
-                               "points": t.points, "cases": cases[t.function]} for t in visible.values()},
+                               "points": t.points, **own_tolerance(a, t), "cases": cases[t.function]}
+                  for t in visible.values()},
         "hidden": [{"name": t.name, "visibility": t.visibility, "points": t.points}
                    for t in tests if not t.public],
     }
+    own = {t.factor: a.factors[t.factor] for t in visible.values() if a.factors[t.factor] != FACTORS.get(t.factor)}
+    if own:  # the assignment's own words for its factor kinds (the built-in ones ship with feedback.py)
+        data["factors"] = own
     files["tests/support/cases.json"] = (dump(data) + "\n").encode()
     for target, text in PACKAGES.items():
         files[target] = f'"""{text}"""\n'.encode()
@@ -272,10 +227,16 @@ def handout_files(a):
     return files
 
 
-def build_handout(assignment, out_dir):
-    """Writes out_dir/handout.zip for students; returns its path."""
+def own_tolerance(a, t):
+    """{"rtol", "atol"} of a test whose tolerance is not the assignment's, else {} (cases.json stays as it was)."""
+    rtol, atol = t.tolerance(a)
+    return {} if (rtol, atol) == (a.rtol, a.atol) else {"rtol": rtol, "atol": atol}
+
+
+def build_handout(assignment, out_dir, files=None):
+    """Writes out_dir/handout.zip for students (from `files`, handout_files' result, when given); its path."""
     a = configuration.find(assignment) if isinstance(assignment, str) else assignment
-    files = handout_files(a)
+    files = handout_files(a) if files is None else files
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "handout.zip")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

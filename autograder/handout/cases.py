@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .. import public
-from ..config import ROOT, ConfigError
+from ..config import ConfigError
 from ..judging import protocol
 from ..judging.judge import ACCEPT_HOOKS, Failure, judge
 from ..sandbox.runner import Runner
@@ -58,9 +58,34 @@ def fixed_cases(a, tests, reference=None, hand_written=None):
                     cases.append(_case(a, reference, test, c, case.describe(), inputs))
             for written in hand_written.get(test.function, []):
                 for c in recorded[:1]:
-                    cases.append(_case(a, reference, test, c, written["title"], written["inputs"]))
+                    cases.append(_written(a, reference, test, c, written))
             out[test.function] = cases
     return out
+
+
+@dataclasses.dataclass
+class WrittenCase:
+    """A fixed case of public/cases.yaml: its title, its inputs by name, where it is written."""
+    title: str
+    inputs: dict
+    at: str        # `file, line N`, for messages
+
+
+def _written(a, reference, test, c, written):
+    """A hand-written case, its inputs checked against (and put in the order of) the names the test's
+    input builder gives: a mistake in it is the course's, named by its line."""
+    names = list(c.case.instances(c.build, 1)[0])
+    missing, unknown = [n for n in names if n not in written.inputs], [n for n in written.inputs if n not in names]
+    if missing or unknown:
+        what = "; ".join(part for part in (f"no {', '.join(missing)}" if missing else "",
+                                           f"unknown {', '.join(unknown)}" if unknown else "") if part)
+        raise ConfigError(f"{written.at}: {test.function}, case {written.title!r}: its inputs are not the "
+                          f"test's ({what}); the test's inputs: {', '.join(names)}")
+    try:
+        return _case(a, reference, test, c, written.title, {n: written.inputs[n] for n in names})
+    except Exception as exc:  # inputs the reference cannot take (a wrong shape), or gets wrong itself
+        raise ConfigError(f"{written.at}: {test.function}, case {written.title!r}: the reference cannot be "
+                          f"judged on these inputs: {type(exc).__name__}: {str(exc).strip()}") from None
 
 
 def _case(a, reference, test, c, title, inputs):
@@ -82,6 +107,9 @@ def _case(a, reference, test, c, title, inputs):
         case["accept"] = c.options["accept"].__name__
     if c.options.get("parts"):
         case["parts"] = list(c.options["parts"])
+    rtol, atol = test.tolerance(a, c.options)
+    if (rtol, atol) != (a.rtol, a.atol):  # judged as on Gradescope: with the test's own tolerance
+        case.update(rtol=rtol, atol=atol)
     _must_pass_on(reference, a, json.loads(json.dumps(case)))
     return case
 
@@ -92,7 +120,8 @@ def _must_pass_on(reference, a, case):
     runner.module = reference
     plan = public.plan_of(case)
     outputs = runner.run_program(case["steps"])
-    options = dataclasses.replace(public.options_of(case, case["quantity"]), rtol=a.rtol, atol=a.atol)
+    options = dataclasses.replace(public.options_of(case, case["quantity"]), rtol=case.get("rtol", a.rtol),
+                                  atol=case.get("atol", a.atol))
     try:
         failure = judge(case["title"], plan, protocol.untag(case["inputs"]), protocol.untag(case["expected"]),
                         {"outputs": outputs}, options).failure
@@ -103,25 +132,34 @@ def _must_pass_on(reference, a, case):
 
 
 def read_hand_written(a, public_dir, tests):
-    """public/cases.yaml: {test function: [{title, inputs}]}, for visible tests only."""
+    """public/cases.yaml: {test function: [WrittenCase]}, for visible tests only, every key checked (and each
+    case's inputs, against the test's own, when the fixed cases are made)."""
     path = os.path.join(public_dir, "cases.yaml")
     if not os.path.isfile(path):
         return {}
-    from ..config import read_yaml
-    with open(path, encoding="utf-8") as f:
-        data = read_yaml(f) or {}
-    where = os.path.relpath(path, ROOT)
+    from .. import yamlfile
+    from ..config import where_of
+    doc = yamlfile.read(path, where_of(path))
+    data = doc.data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{doc.where}: expected test names, each with a list of cases ({{title, inputs}})")
     by_function = {t.function: t for t in tests}
     out = {}
     for function, cases in data.items():
         test = by_function.get(function)
         if test is None:
-            raise ConfigError(f"{where}: {function!r} is not a graded test of {a.name}")
+            raise ConfigError(f"{doc.at(function)}: {function!r} is not a graded test of {a.name}")
         if not test.public:
-            raise ConfigError(f"{where}: {function!r} is {test.visibility} on Gradescope: "
+            raise ConfigError(f"{doc.at(function)}: {function!r} is {test.visibility} on Gradescope: "
                               f"the handout must not carry its expected values")
-        out[function] = [{"title": str(c["title"]), "inputs": {k: _value(v) for k, v in c["inputs"].items()}}
-                         for c in cases]
+        if not isinstance(cases, list):
+            raise ConfigError(f"{doc.at(function)}: {function}: expected a list of cases (- title: ..., inputs: ...)")
+        for i, c in enumerate(cases):
+            if not isinstance(c, dict) or set(c) != {"title", "inputs"} or not isinstance(c["inputs"], dict):
+                raise ConfigError(f"{doc.at(function, i)}: {function}, case {i + 1}: expected exactly `title` "
+                                  f"and `inputs` (the inputs by name)")
+        out[function] = [WrittenCase(str(c["title"]), {k: _value(v) for k, v in c["inputs"].items()},
+                                     doc.at(function, i)) for i, c in enumerate(cases)]
     return out
 
 

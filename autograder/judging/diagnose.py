@@ -18,18 +18,73 @@ class Misconception:
     wrong: str       # a Python expression over the inputs, `expected`, `np`, `ref`, `with_factors`,
                      # and judging.compare's `OneOf` and `Moved` (a set of values that the answer is in)
     says: str        # one or two sentences, in the notes' notation
+    file: str = ""   # where it is written, for messages
+    line: int = 0
+
+
+ENTRY_KEYS = ("id", "in", "wrong", "says")
 
 
 def load_catalogue(path):
-    """The assignment's misconceptions.yaml: a list of {id, in, wrong, says}."""
+    """The assignment's misconceptions.yaml: a list of {id, in, wrong, says}, every entry checked.
+
+    A mistake in it is the course's: a ConfigError that names the file, the entry and its line.
+    """
     if not path or not os.path.exists(path):
         return []
-    from ..config import read_yaml
+    from .. import yamlfile
+    from ..config import ConfigError, where_of
+    doc = yamlfile.read(path, where_of(path))
+    entries = doc.data or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{doc.where}: expected a list of entries (- id: ..., in: [...], wrong: ..., says: ...)")
+    out = []
+    for i, e in enumerate(entries):
+        def fail(key, what):
+            name = f" ({e.get('id')!r})" if isinstance(e, dict) and isinstance(e.get("id"), str) else ""
+            raise ConfigError(f"{doc.at(i, key) if key else doc.at(i)}: entry {i + 1}{name}"
+                              + (f", key `{key}`" if key else "") + f": {what}")
+        if not isinstance(e, dict):
+            fail(None, f"expected a mapping with keys {', '.join(ENTRY_KEYS)}, got {e!r}")
+        for key in e:
+            if key not in ENTRY_KEYS:
+                fail(key, f"unknown key (the keys are {', '.join(ENTRY_KEYS)})")
+        for key in ENTRY_KEYS:
+            if e.get(key) in (None, "", []):
+                fail(key, "is required" + (": what the student reads, in the notes' notation" if key == "says" else ""))
+        if not isinstance(e["id"], str):
+            fail("id", f"expected a name such as `transposed`, got {e['id']!r}")
+        quantities = e["in"] if isinstance(e["in"], list) else [e["in"]]
+        if not all(isinstance(q, str) for q in quantities):
+            fail("in", f"expected a list of graded quantities (`function`, `Class.method`, "
+                       f"`Class.method:quantity`), got {e['in']!r}")
+        try:
+            compile(str(e["wrong"]), "<misconception>", "eval")
+        except SyntaxError:
+            try:
+                compile(str(e["wrong"]), "<misconception>", "exec")
+            except SyntaxError as exc:
+                fail("wrong", f"not Python: {exc.msg}")
+            if "wrong" not in str(e["wrong"]):
+                fail("wrong", "statements must set `wrong` (or write one expression)")
+        out.append(Misconception(e["id"], list(quantities), str(e["wrong"]), " ".join(str(e["says"]).split()),
+                                 doc.where, doc.line(i) or 0))
+    return out
 
-    with open(path, encoding="utf-8") as f:
-        entries = read_yaml(f) or []
-    return [Misconception(e["id"], list(e["in"]), str(e["wrong"]), " ".join(str(e["says"]).split()))
-            for e in entries]
+
+def check_names(catalogue, quantities):
+    """Every entry's `in:` names a quantity the graded tests really grade, else a ConfigError naming it."""
+    import difflib
+
+    from ..config import ConfigError
+    for e in catalogue:
+        for q in e.quantities:
+            if q not in quantities:
+                close = difflib.get_close_matches(q, sorted(quantities), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ConfigError(f"{e.file}, line {e.line}: entry {e.id!r}, key `in`: {q} is not a quantity any "
+                                  f"graded test grades{hint}; graded() names them `function`, `Class.method` or "
+                                  f"`Class.method:quantity`")
 
 
 def with_factors(fn, **replacements):
@@ -48,6 +103,16 @@ def with_factors(fn, **replacements):
         finally:
             module.update(saved)
     return run
+
+
+def names_for(inputs, expected, reference):
+    """What a catalogue's `wrong` can use: the test's inputs by name, `expected` (the judged value), and
+    EXTRA_NAMES."""
+    return {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors,
+            "OneOf": OneOf, "Moved": Moved}
+
+
+EXTRA_NAMES = ("expected", "np", "ref", "with_factors", "OneOf", "Moved")
 
 
 def evaluate(text, names):
@@ -77,10 +142,8 @@ def explains(entry, quantity, instances, reference, rtol, atol):
         return False
     telling = False
     for inputs, expected, got in instances:
-        names = {**inputs, "expected": expected, "np": np, "ref": reference, "with_factors": with_factors,
-                 "OneOf": OneOf, "Moved": Moved}
         try:
-            wrong = evaluate(entry.wrong, names)
+            wrong = evaluate(entry.wrong, names_for(inputs, expected, reference))
             with np.errstate(all="ignore"):
                 if compare(wrong, got, rtol, atol) is not None:
                     return False

@@ -102,13 +102,16 @@ def error_text(error, call, student_file):
     return f"**`{call}` {message}.**" if kind in ("timeout", "memory", "cpu") else f"**{message}.**"
 
 
-def explain(report, quantity, factor, *, student_file, show_output=True, diagnosis=None, catalogued=False):
+def explain(report, quantity, factor, *, student_file, show_output=True, diagnosis=None, catalogued=False,
+            factors=None):
     """The markdown for one failed test's shrunk example (a judge.FailureReport).
 
     diagnosis: the catalogue's Misconception that explains it, if any; catalogued: whether
-    the assignment has a catalogue at all (then an unexplained mismatch says so).
+    the assignment has a catalogue at all (then an unexplained mismatch says so); factors:
+    the assignment's own words for its factor kinds (assignment.yaml's `factors:`), over FACTORS.
     """
-    heading = f"{HEADING} `{quantity}`: {FACTORS.get(factor, factor)}."
+    words = (factors or {}).get(factor) or FACTORS.get(factor, factor)
+    heading = f"{HEADING} `{quantity}`: {words}."
     stdout = report.stdout if show_output else ""
     if report.kind == "error":
         text = error_text(report.error, report.call, student_file)

@@ -61,6 +61,8 @@ class FailureReport:
     mismatch: Optional[Mismatch] = None
     quantity: str = ""
     instances: tuple = field(default=(), repr=False)  # [(inputs, expected, got)] of the whole regime
+    rtol: Optional[float] = None        # kind "mismatch": the tolerance it was judged with
+    atol: Optional[float] = None
     notes: tuple = ()           # steps of try blocks that raised and the program went on from
 
     def with_instances(self, instances):
@@ -134,7 +136,8 @@ def judge(title, plan, inputs, full, result, options):
         mismatch.path = f"{options.parts[int(first)]}{rest}"
     report = FailureReport("mismatch", title, plan.shown, inputs, mismatch.what, result.get("stdout", ""),
                            expected=shown_want, got=shown_got, mismatch=mismatch, quantity=options.quantity,
-                           instances=((inputs, want, got),), notes=notes)
+                           instances=((inputs, want, got),), rtol=options.rtol, atol=options.atol,
+                           notes=notes)
     return Verdict(want, got, Failure(report))
 
 

@@ -170,23 +170,40 @@ class Worker:
     def run(self, programs, steps, budget=None):
         """Runs programs (the JSON text of a list of lists of steps; `steps` of them in all) in the worker;
         returns one result dict per program. It waits for the worker no longer than `budget` seconds."""
+        until = None if budget is None else time.monotonic() + budget
+        return next(self.stream([(programs, steps)], until))
+
+    def stream(self, parts, until=None):
+        """Runs parts [(programs JSON text, steps)] in one request; yields each part's results as the worker
+        sends them, so that the grader judges one part while the worker computes the next. It waits for
+        a part no longer than its calls' limits, nor past `until` (time.monotonic()) by more than 1 s.
+        A stream left before its end kills the worker: its later answers must not be read as another's."""
         if self.proc is None or self.proc.poll() is not None:
             raise WorkerError("dead", "the worker is not running")
         self.requests += 1
-        body = f'{{"id": {self.requests}, "programs": {programs}}}'.encode()
+        body = f'{{"id": {self.requests}, "parts": [{",".join(text for text, _ in parts)}]}}'.encode()
         try:
             self.to_worker.write(HEADER.pack(len(body)) + body)
         except (BrokenPipeError, OSError):
             self._died()
-        deadline = self.limits["call_seconds"] * max(1, steps) + 1
-        deadline = min(deadline, max(budget, 1)) if budget is not None else deadline
-        reply = self._receive(deadline)
-        if reply.get("id") != self.requests or not isinstance(reply.get("results"), list):
-            self._kill()
-            raise WorkerError("protocol", "the grading process received an answer it did not ask for")
-        if isinstance(reply.get("seconds"), float):
-            timing.add("worker: computing (the worker's own account)", reply["seconds"])
-        return reply["results"]
+        answered = 0
+        try:
+            for part, (_, steps) in enumerate(parts):
+                deadline = self.limits["call_seconds"] * max(1, steps) + 1
+                if until is not None:
+                    deadline = min(deadline, max(until - time.monotonic(), 1))
+                reply = self._receive(deadline)
+                if (reply.get("id"), reply.get("part")) != (self.requests, part) \
+                        or not isinstance(reply.get("results"), list):
+                    self._kill()
+                    raise WorkerError("protocol", "the grading process received an answer it did not ask for")
+                if isinstance(reply.get("seconds"), float):
+                    timing.add("worker: computing (the worker's own account)", reply["seconds"])
+                answered += 1
+                yield reply["results"]
+        finally:
+            if answered < len(parts):
+                self._kill()
 
     def _receive(self, seconds):
         head = self._read(HEADER.size, time.monotonic() + seconds, seconds)
