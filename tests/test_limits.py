@@ -12,7 +12,7 @@ import re
 import shutil
 import textwrap
 
-from conftest import ROOT, SUBMISSIONS, failed, grade, validate, write_submission
+from conftest import ROOT, SUBMISSIONS, failed, grade, validate, write_mistake, write_submission
 
 from autograder import config
 
@@ -98,7 +98,6 @@ def test_batch_stops_a_hung_grader_after_the_assignments_limits_and_the_slack(tm
     """Batch's default wall limit is submission + import + start seconds + a slack (SLACK_SECONDS, two
     minutes; made two seconds here): a grader that hangs in the course's own tests is stopped then."""
     from autograder.classroom import run
-    from conftest import write_mistake
     folder = copied_assignment(tmp_path, "limits: {submission_seconds: 1, import_seconds: 1, start_seconds: 1}",
                                record=False, files={"tests/test_hangs.py": "import time\ntime.sleep(3600)\n"})
     write_mistake("backprop", "link-term-transposed", str(tmp_path / "class"))
