@@ -89,13 +89,14 @@ def run_tests(a, submission, log, exclusive):
 
 
 def grade_tests(a, session, log):
-    """Every graded test's entry: from the record where the submission passes it, else from pytest."""
+    """Every graded test's entry: from the record where the submission passes it, else from a known
+    shrink of its failure (shrinks.py), else from pytest and Hypothesis."""
     from . import record, replay
     from .results import passed
     with timing.span("record: find or make"):
         recorded = record.find(a, log)
-    entries, failed = {}, {t.function: (t, None) for t in recorded if not t.recorded}
-    replayed = [t for t in recorded if t.recorded]
+    entries, failed = {}, {t.function: (t, None) for t in recorded.tests if not t.recorded}
+    replayed = [t for t in recorded.tests if t.recorded]
     answers = session.stream([replay.batch(t) for t in replayed])
     for t in replayed:
         with timing.span("record: replay a test"):
@@ -109,11 +110,59 @@ def grade_tests(a, session, log):
             failed[t.function] = (t, regime)
     answers.close()
     if failed and not session.machine_error:
-        entries.update(run_pytest(a, session, set(failed), log))
-        for name, (t, regime) in failed.items():  # failed on the record, passed under Hypothesis: the record's
+        entries.update(followed(a, session, recorded, failed, log))
+    rest = {name: f for name, f in failed.items() if name not in entries}
+    if rest and not session.machine_error:
+        entries.update(run_pytest(a, session, set(rest), log))
+        keep_shrinks(a, session, recorded, rest, entries, log)
+        for name, (t, regime) in rest.items():  # failed on the record, passed under Hypothesis: the record's
             if regime is not None and entries[name]["status"] == "passed":
                 entries[name] = recorded_failure(a, session, t, regime, log)
     return list(entries.values())
+
+
+def followed(a, session, recorded, failed, log):
+    """Entries of the failed tests whose failure a known shrink path finds (shrinks.follow)."""
+    from . import replay, shrinks
+    from .collect import graded_tests
+    if session.import_report and session.import_report.get("import_error"):
+        return {}  # every check fails alike: pytest says so without running one
+    with timing.span("shrinks: load the graded tests and known paths"):
+        paths = shrinks.known(a, recorded)
+        if not any(name in paths for name, (t, _) in failed.items() if t.recorded):
+            return {}
+        with a.importable():
+            graded = {g.function: g for g in graded_tests(a)}
+    found = {}
+    for name, (t, regime) in failed.items():
+        if regime is None or name not in paths or name not in graded:
+            continue
+        with a.importable():
+            failure = shrinks.follow(a, session, graded[name], t, regime, paths[name])
+        if session.machine_error:
+            return {}
+        if failure is not None:
+            found[name] = (t, failure)
+            log.write(f"{name}: failed; shrunk along a known path, as Hypothesis shrinks it (shrinks.py)\n")
+    if not found:
+        return {}
+    from .judging.diagnose import load_catalogue
+    from .plugin import Grading, failure_entry
+    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    return {name: failure_entry(grading, t.entry, replay.label(t), failure) for name, (t, failure) in found.items()}
+
+
+def keep_shrinks(a, session, recorded, rest, entries, log):
+    """Keeps the path of each failed test that Hypothesis shrank, for the next grading of the same mistake."""
+    from . import shrinks
+    for walk in session.walks:
+        t, _ = rest.get(walk.test, (None, None))
+        path = walk.path()
+        if t is None or not t.recorded or path is None or entries.get(walk.test, {}).get("status") != "failed":
+            continue
+        if entries[walk.test].get("extra_data", {}).get("error") == "grader":
+            continue
+        shrinks.keep(a, recorded.digest, path, log)
 
 
 def run_pytest(a, session, only, log):

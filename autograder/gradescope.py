@@ -59,8 +59,9 @@ def assignment_of_source():
 
 def zip_contents(a):
     """{path in autograder.zip: (bytes, mode)} for assignment `a`, with the record of its tests."""
-    from . import record
+    from . import record, shrinks
     data = record.make(a)  # before anything is written: a test that cannot run writes no zip
+    data["shrinks"] = shrinks.for_zip(a, data["digest"])  # the proof's: every corpus mistake's shrinks
     contents = {}
     for name in ENTRY_POINTS:
         with open(os.path.join(ROOT, name), "rb") as f:

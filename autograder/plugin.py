@@ -6,7 +6,7 @@ the results back from it):
 - `pytest_configure`: Hypothesis settings from assignment.yaml (deterministic, no database).
 - `pytest_collection_modifyitems`: the optional tests assignment.yaml does not name left out;
   points, visibility, number and seed on each test, with gradescope-utils' decorators.
-- `pytest_runtest_setup`: tells the session which test runs (for its limits).
+- `pytest_runtest_setup`: tells the session which test runs (for its limits, and to write down its shrink).
 - `pytest_runtest_call`: puts the session in the slot `check` reads.
 - `pytest_runtest_makereport`: one Gradescope test result per graded test.
 The results themselves are written by `results.write_results`, the only results writer.
@@ -23,6 +23,7 @@ from .config import ConfigError
 from .judging import feedback
 from .judging.diagnose import diagnose
 from .judging.judge import Failure, FailureReport, find_failure
+from .shrinks import Walk
 from .testing import graded_info, using
 
 
@@ -76,7 +77,7 @@ class GradingPlugin:
     def pytest_runtest_setup(self, item):
         grading = item.config.stash[GRADING]
         session, info = grading.session, graded_info(item.obj, item.name)
-        session.begin(item.nodeid, info, tolerance(grading.assignment, item.name, info))
+        session.begin(item.nodeid, info, tolerance(grading.assignment, item.name, info), walk=Walk(item.name))
         broken = session.ensure_started().get("import_error")
         if session.machine_error:  # no test can be graded here: stop, core.py says why
             pytest.exit(str(session.machine_error), returncode=pytest.ExitCode.INTERRUPTED)

@@ -46,6 +46,19 @@ class RecordedTest:
         return self.regimes is not None
 
 
+@dataclass(frozen=True)
+class Record:
+    """An assignment's record: its tests, the digest it was made under, the shrinks kept with it
+    (shrinks.py: {"hypothesis": version, "paths": [...]}, written by `build`; empty otherwise)."""
+    tests: list
+    digest: str
+    shrinks: dict
+
+    @classmethod
+    def of(cls, data):
+        return cls(tests_of(data), data["digest"], data.get("shrinks") or {})
+
+
 # ---- where it is ------------------------------------------------------------------------------
 
 def digest(a):
@@ -66,12 +79,12 @@ def cache_path(a, key):
 
 
 def find(a, log):
-    """The record of assignment `a`: its own (in the zip), the cached one, or a new one (then cached)."""
+    """The Record of assignment `a`: its own (in the zip), the cached one, or a new one (then cached)."""
     key = digest(a)
     for path in (os.path.join(a.folder, FILE), cache_path(a, key)):
         data = read(path)
         if data is not None and data.get("digest") == key:
-            return tests_of(data)
+            return Record.of(data)
         if data is not None:
             log.write(f"record {path}: made for other tests or another engine; not used\n")
     from . import timing
@@ -81,7 +94,7 @@ def find(a, log):
         results.write_json(cache_path(a, key), data)
     except OSError as exc:  # a read-only home: grading goes on, the next one makes it again
         log.write(f"record: could not be kept in the cache ({exc.strerror})\n")
-    return tests_of(data)
+    return Record.of(data)
 
 
 def read(path):

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from . import timing
-from .judging.judge import JudgeOptions, all_right, judge
+from .judging.judge import Failure, JudgeOptions, all_right, judge
 from .sandbox.boundary import MachineError, WorkerError
 
 
@@ -27,6 +27,16 @@ class Batch:
         return cls(json.dumps(programs), len(programs), sum(len(p) for p in programs))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A check ready for the worker: its instances' inputs, the student's calls, their batch."""
+    check: object        # testing.Check
+    options: JudgeOptions
+    inputs: list
+    plans: list
+    batch: Batch
+
+
 class GradingSession:
     def __init__(self, config, worker):
         self.config, self.worker = config, worker
@@ -37,9 +47,15 @@ class GradingSession:
         self.machine_error = None  # student code cannot run on this machine: nothing can be graded
         self.starting = threading.Lock()  # the worker starts once, early (start_early) or at the first call
         self.stopped = {}  # test id -> the limit it hit: its later examples fail at once
+        self.walk = None  # shrinks.Walk: the running test's checks written down, while Hypothesis runs it
+        self.walks = []   # every Walk of this grading, in order
 
-    def begin(self, test_id, graded_info, tolerance=None):
+    def begin(self, test_id, graded_info, tolerance=None, walk=None):
+        """The test that runs next; `walk` (a shrinks.Walk) writes down each of its checks."""
         self.test_id, self.current = test_id, graded_info
+        self.walk = walk
+        if walk is not None:
+            self.walks.append(walk)
         self.tolerance = tolerance or (self.config.rtol, self.config.atol)
 
     def options(self, given):
@@ -52,23 +68,71 @@ class GradingSession:
 
     def check(self, c):
         __tracebackhide__ = True
+        prepared = self.prepare(c)
+        with timing.span("check: worker round trip"):
+            results = self.run_batch(prepared.batch)
+        walk = self.walk
+        try:
+            self.verdict(prepared, results)
+        except Failure:
+            if walk is not None:
+                walk.saw(c.case, True, results)
+            raise
+        except Exception:
+            if walk is not None:
+                walk.broken()
+            raise
+        if walk is not None:
+            walk.saw(c.case, False, results)
+
+    def prepare(self, c):
+        """Check `c` ready for the worker: its instances' inputs, the student's calls, the batch."""
         options = self.options(c.options)
         with timing.span("check: draw inputs"):
             inputs = c.case.instances(c.build, self.config.instances)
         with timing.span("check: build calls"):
             plans = [c.calls(i) for i in inputs]
-        with timing.span("check: worker round trip"):
-            results = self.run([p.steps for p in plans])
-        title, expected = c.case.describe(), timing.timed("check: reference", c.expected)
+        return Prepared(c, options, inputs, plans, Batch.of([p.steps for p in plans]))
+
+    def verdict(self, prepared, results):
+        """Judges the worker's results of a prepared check: returns when every instance is right, else
+        raises the first failure with every instance of the regime (diagnosis looks at them all)."""
+        __tracebackhide__ = True
+        title, values = self.expected(prepared, results)
+        if values is None:
+            return
         with timing.span("check: reference and judge"):
-            values = [None if r.get("error") else expected(**i) for i, r in zip(inputs, results)]
-            if len({tuple(p.outputs) for p in plans}) == 1 and all_right(plans[0].outputs, values, results, options):
-                return  # every instance right, judged together (shrinking mostly tries examples that pass)
-            verdicts = [judge(title, plan, i, v, r, options) for i, plan, v, r in zip(inputs, plans, values, results)]
+            verdicts = [judge(title, plan, i, v, r, prepared.options)
+                        for i, plan, v, r in zip(prepared.inputs, prepared.plans, values, results)]
         failure = next((v.failure for v in verdicts if v.failure), None)
         if failure:
             raise type(failure)(failure.report.with_instances(
-                [(i, v.expected, v.got) for i, v in zip(inputs, verdicts)]))
+                [(i, v.expected, v.got) for i, v in zip(prepared.inputs, verdicts)]))
+
+    def fails(self, prepared, results):
+        """Whether `verdict` would raise, judged only up to the first wrong instance (no report)."""
+        title, values = self.expected(prepared, results)
+        if values is None:
+            return False
+        for i, plan, v, r in zip(prepared.inputs, prepared.plans, values, results):
+            try:
+                if judge(title, plan, i, v, r, prepared.options).failure:
+                    return True
+            except Failure:
+                return True
+        return False
+
+    def expected(self, prepared, results):
+        """(the regime's title, the reference's value of each instance), or (title, None) when every
+        instance is right, judged together (shrinking mostly tries examples that pass)."""
+        c, plans = prepared.check, prepared.plans
+        title, expected = c.case.describe(), timing.timed("check: reference", c.expected)
+        with timing.span("check: reference and judge"):
+            values = [None if r.get("error") else expected(**i) for i, r in zip(prepared.inputs, results)]
+            if len({tuple(p.outputs) for p in plans}) == 1 and all_right(plans[0].outputs, values, results,
+                                                                          prepared.options):
+                return title, None
+        return title, values
 
     def run(self, programs):
         """One result per program (a list of steps), from one round trip to the worker."""

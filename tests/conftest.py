@@ -65,12 +65,14 @@ def write_submission(folder, name, text, assignment="backprop"):
     return path
 
 
-def grade(assignment, submission, out, status=0, env=None):
+def grade(assignment, submission, out, status=0, env=None, log=None):
     """`python -m autograder grade` in its own process; returns (results dict, printed table).
 
     status: the exit status it must end with (2 when the grader, the course or the machine failed:
-    then stderr must say why). env: more environment, e.g. AUTOGRADER_SIMULATE to play another machine."""
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, submission, "--json", out],
+    then stderr must say why). env: more environment, e.g. AUTOGRADER_SIMULATE to play another machine.
+    log: a file for the staff log (--log)."""
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, submission, "--json", out]
+                          + (["--log", log] if log else []),
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
     assert done.returncode == status, done.stderr
     assert ("error: not graded" in done.stderr) == (status == 2), done.stderr

@@ -15,9 +15,10 @@ PYTEST = "import pytest, Hypothesis and the grader"
 MAKE = "record: make (Hypothesis and the reference, once)"
 
 
-def spans(tmp_path, submission, name="t.json"):
+def spans(tmp_path, submission, name="t.json", cache=None):
     out = str(tmp_path / name)
-    results, _ = grade("backprop", submission, str(tmp_path / (name + ".results")), env={"AUTOGRADER_TIMING": out})
+    env = {"AUTOGRADER_TIMING": out, **({"XDG_CACHE_HOME": cache} if cache else {})}
+    results, _ = grade("backprop", submission, str(tmp_path / (name + ".results")), env=env)
     with open(out) as f:
         return results, json.load(f)
 
@@ -32,11 +33,16 @@ def test_a_correct_submission_is_graded_without_pytest_or_hypothesis(tmp_path):
 
 
 def test_a_mistake_goes_to_hypothesis_for_its_own_tests_only(tmp_path):
+    """...and once Hypothesis has shrunk them, the same mistake graded again follows their shrinks (shrinks.py)."""
     mistake = write_mistake("backprop", "link-term-transposed", str(tmp_path))
-    results, timing = spans(tmp_path, mistake)
+    cache = str(tmp_path / "cache")  # no shrink of this mistake known yet
+    results, timing = spans(tmp_path, mistake, cache=cache)
     assert {t["extra_data"]["quantity"] for t in failed(results)} == {"link_term"}
     assert timing[PYTEST]["count"] == 1
     assert timing["test call (Hypothesis and its checks)"]["count"] == 2  # link_term's two tests, nothing else
+    again, timing = spans(tmp_path, mistake, "again.json", cache=cache)
+    assert PYTEST not in timing and timing["shrinks: follow a known path"]["count"] == 2
+    assert again["tests"] == results["tests"]
 
 
 def test_answers_that_change_between_calls_are_named(tmp_path):
@@ -101,7 +107,7 @@ def test_judging_a_check_together_never_passes_what_judge_fails():
             return type(x)(changed(v, change) for v in x)
         return change(np.asarray(x, dtype=np.float64))
     both = {True: 0, False: 0}
-    for t in record.find(a, io.StringIO()):
+    for t in record.find(a, io.StringIO()).tests:
         start = 0
         for regime in t.regimes[:3]:
             for check in regime["checks"]:

@@ -191,7 +191,7 @@ def course_files(a, steps):
         return None
     started = time.monotonic()
     recorded = attempt("the record of every test's regimes and instances; the catalogue's `in:` names graded "
-                       "quantities", lambda: record.find(a, io.StringIO()))
+                       "quantities", lambda: record.find(a, io.StringIO()).tests)
     if recorded is None:
         return None
     seconds = time.monotonic() - started

@@ -1,0 +1,86 @@
+"""A failing test's shrink, written down once and followed again without Hypothesis (autograder/shrinks.py):
+the same results.json as Hypothesis gives, byte for byte, and Hypothesis whenever a path does not fit."""
+import glob
+import json
+import os
+import zipfile
+
+from conftest import SUBMISSIONS, failed, grade, run_gradescope, write_mistake, write_submission
+from test_determinism import masked
+
+MISTAKE = "sigmoid-grad-is-sigmoid"  # fails 8 tests, each first on some recorded regime, then shrunk
+FOLLOWED = "shrunk along a known path"
+
+
+def shrinks_in(cache):
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(cache, "backprop-autograder", "shrinks", "*",
+                                                                        "*.json")))
+
+
+def graded(submission, tmp_path, cache, name):
+    out, log = str(tmp_path / f"{name}.json"), str(tmp_path / f"{name}.log")
+    results, _ = grade("backprop", submission, out, env={"XDG_CACHE_HOME": cache}, log=log)
+    with open(log, encoding="utf-8") as f:
+        return results, masked(out), f.read()
+
+
+def test_a_mistake_graded_again_is_shrunk_along_its_path_to_the_same_results(tmp_path):
+    submission = write_mistake("backprop", MISTAKE, str(tmp_path / "subs"))
+    cache = str(tmp_path / "cache")
+    results, first, log = graded(submission, tmp_path, cache, "first")
+    lost = sorted(t["extra_data"]["test"] for t in failed(results))
+    assert FOLLOWED not in log  # nothing known yet: Hypothesis shrank each failure
+    assert [n.rsplit("-", 1)[0] for n in shrinks_in(cache)] == lost  # one path per failed test
+    _, again, log = graded(submission, tmp_path, cache, "again")
+    assert sorted(line.split(":")[0] for line in log.splitlines() if FOLLOWED in line) == lost
+    assert again == first
+
+
+def test_a_path_that_does_not_fit_leaves_the_shrink_to_hypothesis(tmp_path):
+    """The sigmoid mistake again, but right where s is a single number: it fails the same tests, yet never
+    on a 1-by-1 sigmoid layer, where the sigmoid mistake's shrinks end. Following them would show an example
+    this submission passes; Hypothesis must shrink it instead (and the paths that do fit are followed)."""
+    source = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
+    line = "return s * (1 - s)  # sigmoid derivative"
+    assert source.count(line) == 1
+    wider = write_submission(str(tmp_path / "subs"), "wider",
+                             source.replace(line, "return s if np.size(s) > 1 else s * (1 - s)  # sigmoid derivative"))
+    _, expected, log = graded(wider, tmp_path, str(tmp_path / "fresh"), "fresh")
+    assert FOLLOWED not in log
+    cache = str(tmp_path / "cache")
+    graded(write_mistake("backprop", MISTAKE, str(tmp_path / "subs")), tmp_path, cache, "sigmoid")
+    known = shrinks_in(cache)
+    results, got, log = graded(wider, tmp_path, cache, "with-paths")
+    assert got == expected  # as Hypothesis alone shrinks it
+    followed = {line.split(":")[0] for line in log.splitlines() if FOLLOWED in line}
+    lost = {t["extra_data"]["test"] for t in failed(results)}
+    assert {"test_sigmoid_grad", "test_backprop_one_layer"} <= lost & {n.rsplit("-", 1)[0] for n in known}
+    assert not followed & {"test_sigmoid_grad", "test_backprop_one_layer"}  # their paths end on a 1-by-1 layer
+    assert "test_backprop_equal_widths" in followed  # no layer is 1 by 1 there: both mistakes fail alike
+
+
+def test_the_zip_carries_the_shrinks_of_the_corpus_and_gradescope_follows_them(autograder_zip, tmp_path):
+    from autograder.shrinks import hypothesis_version
+    with zipfile.ZipFile(autograder_zip) as z:
+        data = json.loads(z.read("assignments/backprop/record.json"))
+    kept = data["shrinks"]
+    assert kept["hypothesis"] == hypothesis_version()
+    assert "test_sigmoid_grad" in {p["test"] for p in kept["paths"]}  # the proof graded the corpus's mistake
+    submission = write_mistake("backprop", MISTAKE, str(tmp_path / "subs"))
+    results, log = run_gradescope(autograder_zip, submission, str(tmp_path / "root"),
+                                  env={"XDG_CACHE_HOME": str(tmp_path / "empty-cache")})
+    assert "test_sigmoid_grad: failed; " + FOLLOWED in log, log
+    assert "sigmoid_grad" in {t["extra_data"]["quantity"] for t in failed(results)}
+
+
+def test_a_failure_that_met_a_limit_is_not_written_down(tmp_path):
+    """A time limit depends on the machine: a run that met one says nothing about the next machine."""
+    source = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
+    line = "return s * (1 - s)  # sigmoid derivative"
+    slow = write_submission(str(tmp_path / "subs"), "slow", source.replace(
+        line, "if np.size(s) > 3:\n        while True:\n            pass\n    " + line))
+    cache = str(tmp_path / "cache")
+    results, _, _ = graded(slow, tmp_path, cache, "slow")
+    timed_out = {t["extra_data"]["test"] for t in failed(results) if t["extra_data"].get("error") == "timeout"}
+    assert "test_sigmoid_grad" in timed_out
+    assert not [n for n in shrinks_in(cache) if n.rsplit("-", 1)[0] in timed_out]
