@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
@@ -96,6 +97,9 @@ def grade_tests(a, session, log):
     with timing.span("record: find or make"):
         recorded = record.find(a, log)
     entries, failed = {}, {t.function: (t, None) for t in recorded.tests if not t.recorded}
+    ahead = GradedTestsAhead(a)
+    if failed:
+        ahead.start()
     replayed = [t for t in recorded.tests if t.recorded]
     answers = session.stream([replay.batch(t) for t in replayed])
     for t in replayed:
@@ -108,9 +112,10 @@ def grade_tests(a, session, log):
             entries[t.function] = passed(t.entry, a.examples * a.instances)
         else:
             failed[t.function] = (t, regime)
+            ahead.start()
     answers.close()
     if failed and not session.machine_error:
-        entries.update(followed(a, session, recorded, failed, log))
+        entries.update(followed(a, session, recorded, failed, ahead, log))
     rest = {name: f for name, f in failed.items() if name not in entries}
     if rest and not session.machine_error:
         entries.update(run_pytest(a, session, set(rest), log))
@@ -121,35 +126,58 @@ def grade_tests(a, session, log):
     return list(entries.values())
 
 
-def followed(a, session, recorded, failed, log):
+class GradedTestsAhead:
+    """The graded tests, imported (Hypothesis with them) in the background from the first failure on:
+    following a shrink and pytest both need Hypothesis, and its import overlaps the replay of the
+    tests after the failure (the grader waits on the worker there)."""
+
+    def __init__(self, a):
+        self.a, self.thread, self.found, self.error = a, None, None, None
+
+    def start(self):
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._load, daemon=True)
+            self.thread.start()
+
+    def _load(self):
+        from .collect import graded_tests
+        try:
+            with self.a.importable():
+                self.found = {g.function: g for g in graded_tests(self.a)}
+        except BaseException as exc:  # noqa: BLE001 (raised again where the tests are wanted)
+            self.error = exc
+
+    def get(self):
+        self.start()
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.found
+
+
+def followed(a, session, recorded, failed, ahead, log):
     """Entries of the failed tests whose failure a known shrink path finds (shrinks.follow)."""
     from . import replay, shrinks
-    from .collect import graded_tests
     if session.import_report and session.import_report.get("import_error"):
         return {}  # every check fails alike: pytest says so without running one
     with timing.span("shrinks: load the graded tests and known paths"):
         paths = shrinks.known(a, recorded)
         if not any(name in paths for name, (t, _) in failed.items() if t.recorded):
             return {}
-        with a.importable():
-            graded = {g.function: g for g in graded_tests(a)}
-    found = {}
-    for name, (t, regime) in failed.items():
-        if regime is None or name not in paths or name not in graded:
-            continue
-        with a.importable():
-            failure = shrinks.follow(a, session, graded[name], t, regime, paths[name])
-        if session.machine_error:
-            return {}
-        if failure is not None:
-            found[name] = (t, failure)
-            log.write(f"{name}: failed; shrunk along a known path, as Hypothesis shrinks it (shrinks.py)\n")
-    if not found:
+        graded = ahead.get()
+    failing = [(t, graded[name], regime, paths[name]) for name, (t, regime) in failed.items()
+               if regime is not None and name in paths and name in graded]
+    with a.importable(), timing.span("shrinks: follow known paths"):
+        found = shrinks.follow(session, failing)
+    if not found or session.machine_error:
         return {}
     from .judging.diagnose import load_catalogue
     from .plugin import Grading, failure_entry
     grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
-    return {name: failure_entry(grading, t.entry, replay.label(t), failure) for name, (t, failure) in found.items()}
+    for name in [n for n in failed if n in found]:  # in the tests' order
+        log.write(f"{name}: failed; shrunk along a known path, as Hypothesis shrinks it (shrinks.py)\n")
+    return {name: failure_entry(grading, failed[name][0].entry, replay.label(failed[name][0]), failure)
+            for name, failure in found.items()}
 
 
 def keep_shrinks(a, session, recorded, rest, entries, log):

@@ -150,70 +150,129 @@ def for_zip(a, digest):
 
 # ---- following a path ------------------------------------------------------------------------------
 
-def follow(a, session, graded, t, first_failing, paths):
-    """The Failure Hypothesis would shrink recorded test `t` to on this submission, found on one of
-    `paths`; None when none of them fits (Hypothesis must run).
+def follow(session, failing):
+    """{test function: the Failure Hypothesis would shrink it to on this submission}, for each test of
+    `failing` that one of its known paths fits (the others must go to Hypothesis).
 
-    graded: the collected test (collect.GradedTest); first_failing: the index of the first recorded
-    regime this submission fails (the regimes before it passed every check, so they are not asked again).
-    A check that a path runs twice (Hypothesis runs its first failure again, and its last) is asked once.
+    failing: [(t, graded, first_failing, paths)]: the recorded test, the collected one
+    (collect.GradedTest), the index of the first recorded regime this submission fails (the regimes
+    before it passed every check: they are not asked again), and the test's known paths.
+
+    A test's known paths share their start (the same regimes, judged alike) and part where a check
+    turned out differently. Each round asks the worker, in one request for all the tests, for the
+    checks of one path per test that fits so far, up to the first check on which the paths that fit
+    so far disagree: its answer picks among them. A check that several paths (or one path twice)
+    run is asked once.
     """
-    from .record import case_of, checks_of
-    passed = {canonical(r["case"]) for r in t.regimes[:first_failing]}
-    checks = {}  # regime -> its example's checks
-    for path in paths:
-        todo = {}  # (regime, check) -> the check, in the order the path first runs it
-        for step in path.steps:
-            key = canonical(step.case)
-            if key in passed:
-                if step.failed:
-                    break  # this submission passes that regime
+    active = [Following(session, *f) for f in failing]
+    found = {}
+    while active:
+        asked = []
+        for test in list(active):
+            keys = test.next()
+            if keys == []:
+                failure = test.failure()
+                if failure is not None:
+                    found[test.t.function] = failure
+            checks = [test.check(k) for k in keys or ()]
+            if not keys or None in checks:
+                active.remove(test)  # done, or no path fits: Hypothesis takes it from here
                 continue
-            if key not in checks:
-                checks[key] = checks_of(graded.test, case_of(step.case))
-            if step.check >= len(checks[key]):
-                break
-            todo.setdefault((key, step.check), checks[key][step.check])
-        else:
-            with timing.span("shrinks: follow a known path"):
-                failure = walk_along(session, graded, t, path, passed, todo)
-            if failure is not None or session.machine_error:
-                return failure
-    return None
+            session.begin(test.test_id, test.label, test.tolerance)
+            asked += [(test, k, session.prepare(c)) for k, c in zip(keys, checks)]
+        if not asked:
+            break
+        timing.add("shrinks: rounds of checks asked of the worker", 0.0)
+        answers = session.stream([(test.test_id, p.batch) for test, _, p in asked])
+        try:
+            for (test, key, p), got in zip(asked, answers):
+                if session.machine_error:
+                    return {}
+                if test in active and not all(deterministic(r) for r in got):
+                    active.remove(test)  # a limit says nothing of what Hypothesis would do here
+                if test in active:
+                    test.answers[key] = (p, got)
+                    test.outcomes[key] = session.fails(p, got)
+        finally:
+            answers.close()  # read to the end above: leaving a stream early would kill the worker
+    return found
 
 
-def walk_along(session, graded, t, path, passed, todo):
-    """Judges each check of one path, all in one request; the path's last check's Failure when every
-    check turned out as the path says, else None."""
-    from .replay import label
-    session.begin(f"shrinks::{t.function}", label(t), graded.tolerance(session.config))
-    last = path.steps[-1]
-    last = (canonical(last.case), last.check)
-    expected = {}
-    for s in path.steps:
-        expected.setdefault((canonical(s.case), s.check), s.failed)
-    prepared = {k: session.prepare(c) for k, c in todo.items()}
-    answers = session.stream([(session.test_id, p.batch) for p in prepared.values()])
-    fits, failure = True, None
-    try:
-        for key, got in zip(prepared, answers):
-            if session.machine_error or not all(deterministic(r) for r in got):
-                return None  # a limit, or the machine: says nothing of what Hypothesis would do
-            if not fits:
-                continue  # the rest are read, not judged: leaving the stream early would kill the worker
-            if key == last:
-                try:
-                    session.verdict(prepared[key], got)
-                    failed = False
-                except Failure as exc:
-                    failed, failure = True, exc
-            else:
-                failed = session.fails(prepared[key], got)
-            fits = failed == expected[key]
-    finally:
-        answers.close()
-    alike = all(expected[(canonical(s.case), s.check)] == s.failed for s in path.steps)  # run twice, same outcome
-    return failure if fits and alike else None
+class Following:
+    """One failed test on its way along its known paths: what this submission did on each check asked."""
+
+    def __init__(self, session, t, graded, first_failing, paths):
+        from .replay import label
+        self.session, self.t, self.graded = session, t, graded
+        self.test_id, self.label, self.tolerance = f"shrinks::{t.function}", label(t), graded.tolerance(session.config)
+        self.walks = [Along(p) for p in paths]
+        self.cases = {canonical(s.case): s.case for p in paths for s in p.steps}  # as recorded: dims in order
+        self.passed = {canonical(r["case"]) for r in t.regimes[:first_failing]}
+        self.checks, self.answers, self.outcomes = {}, {}, {}  # regime -> its checks; (regime, check) -> ...
+        first = t.regimes[first_failing]
+        if len(first["checks"]) == 1:  # the record's first failing regime has one check: that one failed
+            self.outcomes[(canonical(first["case"]), 0)] = True
+        self.last = None
+
+    def failed(self, key):
+        return False if key[0] in self.passed else self.outcomes.get(key)
+
+    def next(self):
+        """The checks to ask next; [] when a path fits to its end (its last check asked); None when none fits."""
+        fitting = [w for w in self.walks if w.fits(self)]
+        if not fitting:
+            return None
+        ahead, todo = fitting[0], []
+        for key, failed in ahead.unseen(self):
+            todo.append(key)
+            if any(w.expects(key) not in (None, failed) for w in fitting[1:]):
+                break  # the paths part here: this check's answer picks among them
+        if todo:
+            return todo
+        self.last = ahead.last
+        return [] if self.last in self.answers else [self.last]  # known from the record: asked for its report
+
+    def check(self, key):
+        from .record import case_of, checks_of
+        regime, index = key
+        if regime not in self.checks:
+            self.checks[regime] = checks_of(self.graded.test, case_of(self.cases[regime]))
+        found = self.checks[regime]
+        return found[index] if index < len(found) else None
+
+    def failure(self):
+        """The full Failure of the fitting path's last check, as grading reports it."""
+        p, got = self.answers[self.last]
+        try:
+            self.session.verdict(p, got)
+        except Failure as exc:
+            return exc
+        return None
+
+
+class Along:
+    """One known path, as the checks it runs: (regime, check) -> whether it failed."""
+
+    def __init__(self, path):
+        self.order, self.outcome = [], {}
+        self.alike = True  # a check the path ran twice turned out alike both times
+        for s in path.steps:
+            key = (canonical(s.case), s.check)
+            if key in self.outcome:
+                self.alike = self.alike and self.outcome[key] == s.failed
+                continue
+            self.order.append(key)
+            self.outcome[key] = s.failed
+        self.last = (canonical(path.steps[-1].case), path.steps[-1].check)
+
+    def expects(self, key):
+        return self.outcome.get(key)
+
+    def fits(self, test):
+        return self.alike and all(test.failed(k) in (None, f) for k, f in self.outcome.items())
+
+    def unseen(self, test):
+        return [(k, self.outcome[k]) for k in self.order if test.failed(k) is None]
 
 
 def canonical(case):

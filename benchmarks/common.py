@@ -162,13 +162,18 @@ def grade_command(assignment, submission, out, env=None):
 
 def alternate(commands, runs, check=None):
     """Runs each command of {key: spec} once per round, the order reversed every other round, after one
-    round that warms the file cache and is not counted. spec: measure()'s keywords. check(key, r) sees
+    round that warms the file cache and is not counted. spec: measure()'s keywords, and `before`, called
+    before each of its runs. check(key, r) sees
     every run's result. Returns {key: [measure() result of each counted round]}."""
     done = {k: [] for k in commands}
     for round_ in range(runs + 1):
         keys = list(commands) if round_ % 2 else list(reversed(commands))
         for key in keys:
-            r = measure(**commands[key])
+            spec = dict(commands[key])
+            before = spec.pop("before", None)  # e.g. forget what an earlier run kept
+            if before:
+                before()
+            r = measure(**spec)
             if check:
                 check(key, r)
             if round_:

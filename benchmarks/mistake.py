@@ -3,10 +3,14 @@
     python benchmarks/mistake.py [--quick] [--runs N] [--assignment NAME] [SUBMISSION | mistake:NAME]
                                  [--examples R --instances I] [--json OUT]
 
-Both are graded with `python -m autograder grade`, alternated round by round in one run
+All are graded with `python -m autograder grade`, alternated round by round in one run
 (median, min, max of --runs; wall and CPU time). The default mistake is the corpus entry
-sigmoid-grad-is-sigmoid (tests/submissions/backprop/corpus.yaml): 8 failing tests. Prints the
-mistake's score, its failing tests and the ratio mistake/correct. --examples R --instances I
+sigmoid-grad-is-sigmoid (tests/submissions/backprop/corpus.yaml): 8 failing tests. The mistake
+is graded twice each round: "mistake" with its shrinks known (as on Gradescope for a mistake the
+corpus holds, and for a TA once one student made it: autograder/shrinks.py), and "new mistake"
+with no shrink known, so that Hypothesis shrinks every failing test (a cache of its own whose
+shrinks are removed before each run). Prints the mistake's score, its failing tests and the
+ratios to the correct submission. --examples R --instances I
 grade a copy of the assignment with those values (fewer regimes can miss the mistake: see the score).
 """
 import os
@@ -25,8 +29,14 @@ def run(args):
         graded, regimes, instances = common.graded_assignment(args, args.assignment, workdir)
         submission = common.resolve(spec, args.assignment, workdir)
         correct = os.path.join(common.SUBMISSIONS, args.assignment, "correct")
+        fresh = os.path.join(workdir, "cache")  # its record made once (the warm-up round); shrinks never kept
         commands = {"correct": common.grade_command(graded, correct, os.path.join(workdir, "correct.json")),
-                    "mistake": common.grade_command(graded, submission, os.path.join(workdir, "mistake.json"))}
+                    "mistake": common.grade_command(graded, submission, os.path.join(workdir, "mistake.json")),
+                    "new mistake": {**common.grade_command(graded, submission, os.path.join(workdir, "new.json"),
+                                                           env=common.env_with(XDG_CACHE_HOME=fresh)),
+                                    "before": lambda: shutil.rmtree(os.path.join(fresh, "backprop-autograder",
+                                                                                 "shrinks"), ignore_errors=True)}}
+        common.measure(**commands["mistake"])  # its shrinks known, as after the corpus's proof
         print(f"{args.assignment} ({regimes} regimes x {instances} instances per test): "
               f"{spec} against the correct submission; {args.runs} runs each, alternated")
         seen = {}
@@ -40,6 +50,8 @@ def run(args):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     got = seen["mistake"]
+    if got["tests"] != seen["new mistake"]["tests"]:
+        raise RuntimeError("the mistake's results differ with and without its shrinks known")
     possible = sum(t.get("max_score", 0) for t in got["tests"])
     failed = [t.get("extra_data", {}).get("test") or t.get("name") for t in got["tests"] if t.get("status") == "failed"]
     if not failed:
@@ -53,11 +65,19 @@ def run(args):
             "in_grader_seconds": common.stat(r["json"]["execution_time"] for r in done["mistake"]),
             "ratios": {"mistake_over_correct": m["mistake"] / m["correct"],
                        "cpu_mistake_over_correct": c["mistake"] / c["correct"],
-                       "seconds_per_failed_test": (m["mistake"] - m["correct"]) / len(failed) if failed else None},
+                       "new_mistake_over_correct": m["new mistake"] / m["correct"],
+                       "cpu_new_mistake_over_correct": c["new mistake"] / c["correct"],
+                       "seconds_per_failed_test": (m["mistake"] - m["correct"]) / len(failed) if failed else None,
+                       "seconds_per_failed_test_new": (m["new mistake"] - m["correct"]) / len(failed)
+                       if failed else None},
             "notes": notes,
-            "targets": [{"name": "a submission with one mistake <= 2 x a correct one", "target": 2.0,
-                         "reached": m["mistake"] / m["correct"], "reached_cpu": c["mistake"] / c["correct"],
-                         "met": m["mistake"] / m["correct"] <= 2.0}]}
+            "targets": [{"name": "a submission with one mistake <= 2 x a correct one (its shrinks known)",
+                         "target": 2.0, "reached": m["mistake"] / m["correct"],
+                         "reached_cpu": c["mistake"] / c["correct"], "met": m["mistake"] / m["correct"] <= 2.0},
+                        {"name": "a submission with a new mistake <= 2 x a correct one (Hypothesis shrinks)",
+                         "target": 2.0, "reached": m["new mistake"] / m["correct"],
+                         "reached_cpu": c["new mistake"] / c["correct"],
+                         "met": m["new mistake"] / m["correct"] <= 2.0}]}
 
 
 def report(r):

@@ -41,7 +41,7 @@ def test_a_mistake_goes_to_hypothesis_for_its_own_tests_only(tmp_path):
     assert timing[PYTEST]["count"] == 1
     assert timing["test call (Hypothesis and its checks)"]["count"] == 2  # link_term's two tests, nothing else
     again, timing = spans(tmp_path, mistake, "again.json", cache=cache)
-    assert PYTEST not in timing and timing["shrinks: follow a known path"]["count"] == 2
+    assert PYTEST not in timing and "shrinks: follow known paths" in timing
     assert again["tests"] == results["tests"]
 
 
