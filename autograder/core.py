@@ -172,7 +172,7 @@ def followed(a, session, recorded, failed, ahead, log):
     if not found or session.machine_error:
         return {}
     from .judging.diagnose import load_catalogue
-    from .plugin import Grading, failure_entry
+    from .failures import Grading, failure_entry
     grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
     for name in [n for n in failed if n in found]:  # in the tests' order
         log.write(f"{name}: failed; shrunk along a known path, as Hypothesis shrinks it (shrinks.py)\n")
@@ -199,7 +199,8 @@ def run_pytest(a, session, only, log):
         import pytest  # imported here: a submission that passes on the record never waits for it
 
         from .judging.diagnose import load_catalogue
-        from .plugin import Grading, GradingPlugin
+        from .failures import Grading
+        from .plugin import GradingPlugin
     grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference(), only=only)
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
@@ -230,7 +231,7 @@ def recorded_failure(a, session, t, regime, log):
     from . import replay
     from .collect import graded_tests
     from .judging.diagnose import load_catalogue
-    from .plugin import Grading, failure_entry
+    from .failures import Grading, failure_entry
     log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
     with a.importable():
         graded = next(g for g in graded_tests(a) if g.function == t.function)

@@ -11,8 +11,6 @@ the results back from it):
 - `pytest_runtest_makereport`: one Gradescope test result per graded test.
 The results themselves are written by `results.write_results`, the only results writer.
 """
-from dataclasses import dataclass, field
-
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, visibility, weight
 from hypothesis import seed, settings
@@ -20,23 +18,10 @@ from hypothesis import seed, settings
 from . import results, strategies, timing
 from .collect import tolerance
 from .config import ConfigError
-from .judging import feedback
-from .judging.diagnose import diagnose
+from .failures import Grading, failure_entry
 from .judging.judge import Failure, FailureReport, find_failure
 from .shrinks import Walk
 from .testing import graded_info, using
-
-
-@dataclass
-class Grading:
-    """One pytest session's grading: its inputs, and the test results it produced."""
-    assignment: object
-    session: object             # session.GradingSession
-    catalogue: list
-    reference: object
-    only: object = None         # the names of the tests to run (the others passed on the record), or all
-    tests: list = field(default_factory=list)            # Gradescope test entries, in run order
-    internal_errors: list = field(default_factory=list)  # staff-only: a test that broke the grader
 
 
 GRADING = pytest.StashKey[Grading]()
@@ -113,16 +98,3 @@ def result(grading, item, call, report):
         return results.failed(entry, "This test could not be run because of a problem in the autograder "
                                      "itself, not in your code. Course staff can see the details.", error="grader")
     return failure_entry(grading, entry, info, failure)
-
-
-def failure_entry(grading, entry, info, failure):
-    """A failed test's entry: the diagnosis and the feedback of its (shrunk) failure."""
-    a, r = grading.assignment, failure.report
-    with timing.span("feedback (diagnose and explain a failure)"):
-        found = (diagnose(grading.catalogue, r.quantity, r.instances, grading.reference,
-                          a.rtol if r.rtol is None else r.rtol, a.atol if r.atol is None else r.atol)
-                 if r.kind == "mismatch" else None)
-        text = feedback.explain(r, info.quantity, info.factor, student_file=a.student_file,
-                                show_output=a.show_student_output, diagnosis=found,
-                                catalogued=bool(grading.catalogue), factors=a.factors)
-    return results.failed(entry, text, diagnosis=found.id if found else None, error=(r.error or {}).get("kind"))
