@@ -161,7 +161,7 @@ def followed(a, session, recorded, failed, ahead, log):
     if session.import_report and session.import_report.get("import_error"):
         return {}  # every check fails alike: pytest says so without running one
     with timing.span("shrinks: load the graded tests and known paths"):
-        paths = shrinks.known(a, recorded)
+        paths = shrinks.known(a, recorded.digest)
         if not any(name in paths for name, (t, _) in failed.items() if t.recorded):
             return {}
         graded = ahead.get()

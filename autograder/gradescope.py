@@ -61,7 +61,6 @@ def zip_contents(a):
     """{path in autograder.zip: (bytes, mode)} for assignment `a`, with the record of its tests."""
     from . import record, shrinks
     data = record.make(a)  # before anything is written: a test that cannot run writes no zip
-    data["shrinks"] = shrinks.for_zip(a, data["digest"])  # the proof's: every corpus mistake's shrinks
     contents = {}
     for name in ENTRY_POINTS:
         with open(os.path.join(ROOT, name), "rb") as f:
@@ -70,6 +69,8 @@ def zip_contents(a):
     for folder in ("autograder", os.path.relpath(a.folder, ROOT)):
         contents.update(tree(folder))
     contents[os.path.join(os.path.relpath(a.folder, ROOT), record.FILE)] = (json.dumps(data).encode(), None)
+    kept = shrinks.for_zip(a, data["digest"])  # the proof's: every corpus mistake's, read only when a test fails
+    contents[os.path.join(os.path.relpath(a.folder, ROOT), shrinks.FILE)] = (json.dumps(kept).encode(), None)
     for path in (a.reference, os.path.join(ROOT, "reference", "__init__.py")):
         with open(path, "rb") as f:
             contents[os.path.relpath(path, ROOT)] = (f.read(), None)
@@ -91,13 +92,13 @@ def build_zip(a, out_dir, contents=None):
 
 
 def tree(folder):
-    """{path: (bytes, None)} of a folder of the checkout, without caches or a record left in it."""
-    from .record import FILE
+    """{path: (bytes, None)} of a folder of the checkout, without caches or a record (or shrinks) left in it."""
+    from .record import KEPT_BESIDE
     found = {}
     for root, dirs, files in os.walk(os.path.join(ROOT, folder)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for f in sorted(files):
-            if f == FILE:  # a record left in the folder: the zip gets a fresh one
+            if f in KEPT_BESIDE:  # a record left in the folder: the zip gets a fresh one
                 continue
             full = os.path.join(root, f)
             with open(full, "rb") as fh:

@@ -26,6 +26,7 @@ from .judging import protocol
 from .judging.judge import ACCEPT_HOOKS
 
 FILE = "record.json"
+KEPT_BESIDE = ("record.json", "shrinks.json")  # what build writes into the assignment's folder: not its files
 VERSION = 3  # 3: each check's tolerance
 ENGINE_FILES = ("strategies.py", "testing.py", "record.py", "collect.py", "config.py", "judging/programs.py",
                 "judging/protocol.py", "judging/diagnose.py", "judging/feedback.py")
@@ -48,15 +49,14 @@ class RecordedTest:
 
 @dataclass(frozen=True)
 class Record:
-    """An assignment's record: its tests, the digest it was made under, the shrinks kept with it
-    (shrinks.py: {"hypothesis": version, "paths": [...]}, written by `build`; empty otherwise)."""
+    """An assignment's record: its tests, and the digest it was made under (which shrinks.py's paths
+    are kept by)."""
     tests: list
     digest: str
-    shrinks: dict
 
     @classmethod
     def of(cls, data):
-        return cls(tests_of(data), data["digest"], data.get("shrinks") or {})
+        return cls(tests_of(data), data["digest"])
 
 
 # ---- where it is ------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def digest(a):
     """What the record depends on: the assignment's files, its reference, the engine's recording code."""
     h = hashlib.sha256(f"{VERSION}".encode())
     paths = sorted(os.path.join(root, f) for root, dirs, files in os.walk(a.folder)
-                   for f in files if f != FILE and not f.endswith(".pyc") and "__pycache__" not in root)
+                   for f in files if f not in KEPT_BESIDE and not f.endswith(".pyc") and "__pycache__" not in root)
     paths += [a.reference] + [os.path.join(ROOT, "autograder", f) for f in ENGINE_FILES]
     for path in paths:
         with open(path, "rb") as f:

@@ -16,8 +16,9 @@ Hypothesis runs as before; its run becomes one more known path.
 Known paths belong to one record (its digest: the tests, strategies and reference) and one
 Hypothesis version (another version shrinks differently). They are kept in the user's cache,
 one file per path (parallel batch jobs never write the same file), and `build` copies those the
-proof found (every corpus mistake's) into the record in autograder.zip, so that a student on
-Gradescope who makes a mistake the corpus holds is answered without Hypothesis's engine.
+proof found (every corpus mistake's) into autograder.zip (shrinks.json, beside the record, read
+only when a test fails), so that a student on Gradescope who makes a mistake the corpus holds is
+answered without Hypothesis's engine.
 
 A path is kept only when every check on it turned out for a reason the submission alone decides:
 a time or memory limit, the submission's budget or a dead worker depend on the machine, so a run
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 from . import results, timing
 from .judging.judge import Failure
 
+FILE = "shrinks.json"  # in autograder.zip, beside record.json: {"digest", "hypothesis", "paths"}
+FORMAT = 1             # of a kept path (the cache's folder names it)
 # The errors a submission alone decides: a path on which another error happened is not kept.
 DETERMINISTIC = frozenset({"exception", "forbidden-import", "exit", "syntax"})
 
@@ -102,35 +105,39 @@ def hypothesis_version():
 def folder(a, digest):
     from .record import cache_path
     return os.path.join(os.path.dirname(cache_path(a, digest)), "shrinks",
-                        f"{a.name}-{digest[:16]}-hypothesis-{hypothesis_version()}")
+                        f"{a.name}-{digest[:16]}-hypothesis-{hypothesis_version()}-v{FORMAT}")
 
 
-def known(a, recorded):
-    """{test function: [Path]} for record `recorded` under the installed Hypothesis: the record's own
-    (from autograder.zip) first, then the cache's, each in a fixed order."""
+def known(a, digest):
+    """{test function: [Path]} for the record made under `digest`, under the installed Hypothesis: the
+    zip's own (shrinks.json, written by `build`) first, then the cache's, each in a fixed order."""
     version, found, seen = hypothesis_version(), {}, set()
-    kept = recorded.shrinks
-    datas = list(kept.get("paths") or []) if kept.get("hypothesis") == version else []
-    where = folder(a, recorded.digest)
+    zipped = read(os.path.join(a.folder, FILE)) or {}
+    datas = list(zipped.get("paths") or []) if (zipped.get("digest"), zipped.get("hypothesis"), zipped.get(
+        "format")) == (digest, version, FORMAT) else []
+    where = folder(a, digest)
     try:
         names = sorted(n for n in os.listdir(where) if n.endswith(".json"))
     except OSError:
         names = []
-    for name in names:
-        try:
-            with open(os.path.join(where, name), encoding="utf-8") as f:
-                datas.append(json.load(f))
-        except (OSError, ValueError):
-            continue  # another job writing it, or a broken file: a path is only ever a shortcut
+    datas += [read(os.path.join(where, n)) for n in names]  # None: another job writing it, or broken
     for data in datas:
         try:
             path = Path.of(data)
         except (KeyError, TypeError, ValueError):
-            continue
+            continue  # a path is only ever a shortcut: a broken one is left alone
         if path.key not in seen:
             seen.add(path.key)
             found.setdefault(path.test, []).append(path)
     return found
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def keep(a, digest, path, log):
@@ -142,10 +149,9 @@ def keep(a, digest, path, log):
 
 
 def for_zip(a, digest):
-    """The record's "shrinks": every path the cache holds for this record, under the installed Hypothesis."""
-    from .record import Record
-    paths = [p.as_json() for ps in known(a, Record([], digest, {})).values() for p in ps]
-    return {"hypothesis": hypothesis_version(), "paths": sorted(paths, key=lambda p: (p["test"], Path.of(p).key))}
+    """shrinks.json for autograder.zip: every path the cache holds for this record, under the installed Hypothesis."""
+    paths = sorted((p.as_json() for ps in known(a, digest).values() for p in ps), key=lambda p: (p["test"], Path.of(p).key))
+    return {"digest": digest, "hypothesis": hypothesis_version(), "format": FORMAT, "paths": paths}
 
 
 # ---- following a path ------------------------------------------------------------------------------

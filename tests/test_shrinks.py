@@ -59,12 +59,31 @@ def test_a_path_that_does_not_fit_leaves_the_shrink_to_hypothesis(tmp_path):
     assert "test_backprop_equal_widths" in followed  # no layer is 1 by 1 there: both mistakes fail alike
 
 
+def test_a_path_is_not_followed_past_a_check_that_turns_out_otherwise(tmp_path):
+    """The sigmoid mistake, and also linear_grad wrong where z is (2, 1): it fails every check the sigmoid
+    mistake's shrink of test_backprop_one_layer failed, its last one included, but also one that shrink
+    passed (a linear (2, 1) layer), where Hypothesis turns to a linear layer. Only Hypothesis may shrink it."""
+    source = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
+    twice = write_submission(str(tmp_path / "subs"), "twice", source.replace(
+        "return s * (1 - s)  # sigmoid derivative", "return s  # sigmoid derivative").replace(
+        "return np.ones_like(z, dtype=float)  # linear derivative",
+        "return np.ones_like(z, dtype=float) * (2.0 if np.shape(z) == (2, 1) else 1.0)  # linear derivative"))
+    _, expected, _ = graded(twice, tmp_path, str(tmp_path / "fresh"), "fresh")
+    cache = str(tmp_path / "cache")
+    graded(write_mistake("backprop", MISTAKE, str(tmp_path / "subs")), tmp_path, cache, "sigmoid")
+    assert "test_backprop_one_layer" in {n.rsplit("-", 1)[0] for n in shrinks_in(cache)}
+    results, got, log = graded(twice, tmp_path, cache, "with-paths")
+    assert "test_backprop_one_layer" in {t["extra_data"]["test"] for t in failed(results)}
+    assert "test_backprop_one_layer: failed; " + FOLLOWED not in log
+    assert got == expected
+
+
 def test_the_zip_carries_the_shrinks_of_the_corpus_and_gradescope_follows_them(autograder_zip, tmp_path):
     from autograder.shrinks import hypothesis_version
     with zipfile.ZipFile(autograder_zip) as z:
-        data = json.loads(z.read("assignments/backprop/record.json"))
-    kept = data["shrinks"]
-    assert kept["hypothesis"] == hypothesis_version()
+        kept = json.loads(z.read("assignments/backprop/shrinks.json"))
+        record = json.loads(z.read("assignments/backprop/record.json"))
+    assert kept["hypothesis"] == hypothesis_version() and kept["digest"] == record["digest"]
     assert "test_sigmoid_grad" in {p["test"] for p in kept["paths"]}  # the proof graded the corpus's mistake
     submission = write_mistake("backprop", MISTAKE, str(tmp_path / "subs"))
     results, log = run_gradescope(autograder_zip, submission, str(tmp_path / "root"),

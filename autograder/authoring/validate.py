@@ -247,7 +247,7 @@ def digest(a):
     for folder in folders:
         for root, dirs, names in os.walk(folder):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            paths += [os.path.join(root, n) for n in sorted(names) if n != record.FILE and not n.endswith(".pyc")]
+            paths += [os.path.join(root, n) for n in sorted(names) if n not in record.KEPT_BESIDE and not n.endswith(".pyc")]
     for path in paths:
         with open(path, "rb") as f:
             h.update(os.path.relpath(path, ROOT).encode() + b"\0" + hashlib.sha256(f.read()).digest())
