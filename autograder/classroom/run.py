@@ -8,7 +8,8 @@ folder (`submission_metadata.yml` beside one `submission_<id>` folder per submis
 
 One grading core: every submission is graded by its own `python -m autograder grade`
 process, exactly as a TA grades one submission (same code, same worker, same limits), so
-a submission that hangs, crashes or attacks the grader costs only its own row. Nothing
+a submission that hangs, crashes or attacks the grader costs only its own row (on Linux that
+process is forked from a server that imported the engine once: warm.py). Nothing
 here compares answers or writes feedback; it only runs graders and reads results.json.
 
 What DIR holds:
@@ -30,7 +31,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -186,8 +186,7 @@ def write_fingerprint(out, s, grader):
 @dataclass
 class Job:
     sub: Submission
-    proc: subprocess.Popen
-    log: object
+    proc: object  # warm.Grader: its pid, poll(), wait()
     tmpdir: str
     started: float
 
@@ -196,6 +195,8 @@ def grade_all(todo, out, assignment_arg, jobs, wall, grader, progress):
     """Runs one `grade` process per submission, `jobs` at a time; returns (interrupted, failures)."""
     from tqdm import tqdm
 
+    from .warm import Graders
+    graders = Graders()
     queue, running, failures = deque(todo), [], 0
     bar = tqdm(total=len(todo), desc="grading", unit="sub", disable=not progress or not todo,
                file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
@@ -210,7 +211,7 @@ def grade_all(todo, out, assignment_arg, jobs, wall, grader, progress):
                     finish_failed(out, s, f"Not graded: {s.missing}.", "missing", 0.0, grader)
                     bar.update(1)
                     continue
-                running.append(start(out, s, assignment_arg))
+                running.append(start(out, s, assignment_arg, graders))
             time.sleep(POLL_SECONDS)
             for job in list(running):
                 overran = time.monotonic() - job.started > wall
@@ -228,6 +229,7 @@ def grade_all(todo, out, assignment_arg, jobs, wall, grader, progress):
         return True, failures
     finally:
         bar.close()
+        graders.close()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
@@ -244,7 +246,7 @@ def _on_sigterm_interrupt():
         return None
 
 
-def start(out, s, assignment_arg):
+def start(out, s, assignment_arg, graders):
     folder = os.path.join(out, s.id)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, "results.json.tmp")
@@ -254,13 +256,9 @@ def start(out, s, assignment_arg):
     # worker runs as another user who must reach its sandbox folder inside.
     tmpdir = tempfile.mkdtemp(prefix="autograder-batch-")
     os.chmod(tmpdir, 0o755)
-    log = open(os.path.join(folder, "grade.txt"), "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "grade", assignment_arg, s.path, "--json", tmp,
-         "--log", os.path.join(folder, "pytest.log")],
-        cwd=ROOT, env={**os.environ, "TMPDIR": tmpdir}, stdin=subprocess.DEVNULL, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)  # Ctrl-C reaches us, not the graders
-    return Job(s, proc, log, tmpdir, time.monotonic())
+    proc = graders.start(["grade", assignment_arg, s.path, "--json", tmp, "--log", os.path.join(folder, "pytest.log")],
+                         os.path.join(folder, "grade.txt"), tmpdir)
+    return Job(s, proc, tmpdir, time.monotonic())
 
 
 def finish(out, job, overran, grader):
@@ -269,10 +267,8 @@ def finish(out, job, overran, grader):
     tmp = os.path.join(folder, "results.json.tmp")
     if overran:
         stop(job)
-    job.proc.wait()
-    job.log.close()
+    code = job.proc.wait()
     elapsed = time.monotonic() - job.started
-    code = job.proc.returncode
     if code != 0:
         kill_orphans(job.tmpdir)  # a worker the dead grader could not stop
     shutil.rmtree(job.tmpdir, ignore_errors=True)
@@ -326,8 +322,6 @@ def stop(job):
     processes.stop_tree(job.proc.pid)
     job.proc.wait()
     kill_orphans(job.tmpdir)
-    if not job.log.closed:
-        job.log.close()
     shutil.rmtree(job.tmpdir, ignore_errors=True)
 
 
