@@ -16,6 +16,13 @@ ENV = "AUTOGRADER_TIMING"
 _spans = {} if os.environ.get(ENV) else None  # span -> [count, seconds]; None: timing off
 
 
+def start():
+    """Reads AUTOGRADER_TIMING again, spans emptied: for a grader forked from a process that imported this
+    module under another environment (classroom/warm.py)."""
+    global _spans
+    _spans = {} if os.environ.get(ENV) else None
+
+
 def add(name, seconds):
     if _spans is not None:
         entry = _spans.setdefault(name, [0, 0.0])

@@ -117,6 +117,25 @@ def test_on_macos_nothing_is_left_running(macos):
 
 
 @AS_A_TA
+def test_on_macos_batch_starts_every_grader_afresh_and_grades_alike(macos, tmp_path, monkeypatch):
+    """macOS's system libraries are not safe to fork once numpy is loaded: there batch starts a new
+    interpreter for each grader (classroom/warm.py), and each grades as `grade` does."""
+    from autograder.classroom import run, warm
+    monkeypatch.setenv("AUTOGRADER_SIMULATE", "macos")
+    assert not warm.Graders().warm
+    shutil.copytree(os.path.join(SUBMISSIONS, "backprop", "correct"), str(tmp_path / "class" / "correct"))
+    write_mistake("backprop", "link-term-transposed", str(tmp_path / "class"))
+    out = str(tmp_path / "out")
+    assert run.run_batch("backprop", str(tmp_path / "class"), out, jobs=2, progress=False) == 0
+    got = {}
+    for name in ("correct", "link-term-transposed"):
+        with open(os.path.join(out, name, "results.json"), encoding="utf-8") as f:
+            got[name] = json.load(f)
+    assert [t["score"] for t in got["correct"]["tests"]] == [t["score"] for t in macos["correct"]["tests"]]
+    assert [t["score"] for t in got["link-term-transposed"]["tests"]] == [t["score"] for t in macos["transposed"]["tests"]]
+
+
+@AS_A_TA
 def test_on_macos_what_is_missing_is_said(tmp_path):
     """No namespace hides the network or the files on macOS (played): each protection is said to be in
     force by what, or missing and why, in results.json and in the table's closing line."""

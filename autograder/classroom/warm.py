@@ -48,7 +48,8 @@ class Graders:
                                         env={**os.environ, "TMPDIR": tmpdir}, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
             return Cold(proc)
-        proc = self.context.Process(target=grade_forked, args=(list(argv), log_path, tmpdir), daemon=False)
+        env = {**os.environ, "TMPDIR": tmpdir}  # batch's environment now, not the server's when it started
+        proc = self.context.Process(target=grade_forked, args=(list(argv), log_path, env), daemon=False)
         proc.start()
         return Warm(proc)
 
@@ -87,9 +88,11 @@ class Warm:
         return self.proc.exitcode
 
 
-def grade_forked(argv, log_path, tmpdir):
-    """In the forked grader: as `python -m autograder ARGV...` would start, then grade."""
+def grade_forked(argv, log_path, env):
+    """In the forked grader: as `python -m autograder ARGV...` would start (in ROOT, with `env`), then grade."""
     import tempfile
+
+    from .. import timing
     os.setsid()
     os.chdir(ROOT)
     out = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -101,8 +104,10 @@ def grade_forked(argv, log_path, tmpdir):
     os.dup2(out, 2)
     os.close(out)
     os.close(nothing)
-    os.environ["TMPDIR"] = tmpdir
+    os.environ.clear()
+    os.environ.update(env)
     tempfile.tempdir = None  # read TMPDIR again
+    timing.start()
     sys.argv = [os.path.join(ROOT, "autograder", "__main__.py"), *argv]
     from ..cli import main
     code = main(argv)
