@@ -93,13 +93,15 @@ def test_the_zip_carries_the_shrinks_of_the_corpus_and_gradescope_follows_them(a
 
 
 def test_a_failure_that_met_a_limit_is_not_written_down(tmp_path):
-    """A time limit depends on the machine: a run that met one says nothing about the next machine."""
+    """A time limit depends on the machine: a run that met one says nothing about the next machine.
+    square_loss (which no other function calls) loops forever on a batch: its batch test times out."""
     source = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
-    line = "return s * (1 - s)  # sigmoid derivative"
+    line = "    return float(np.sum((a - y) ** 2))  # square loss"
+    assert source.count(line) == 1
     slow = write_submission(str(tmp_path / "subs"), "slow", source.replace(
-        line, "if np.size(s) > 3:\n        while True:\n            pass\n    " + line))
+        line, "    while np.shape(a)[1] > 1:\n        pass\n" + line))
     cache = str(tmp_path / "cache")
     results, _, _ = graded(slow, tmp_path, cache, "slow")
     timed_out = {t["extra_data"]["test"] for t in failed(results) if t["extra_data"].get("error") == "timeout"}
-    assert "test_sigmoid_grad" in timed_out
-    assert not [n for n in shrinks_in(cache) if n.rsplit("-", 1)[0] in timed_out]
+    assert timed_out == {"test_square_loss_batch"}, timed_out
+    assert shrinks_in(cache) == []  # it failed nothing else, and its own run met the limit
