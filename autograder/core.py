@@ -97,7 +97,7 @@ def grade_tests(a, session, log):
     with timing.span("record: find or make"):
         recorded = record.find(a, log)
     entries, failed = {}, {t.function: (t, None) for t in recorded.tests if not t.recorded}
-    ahead = GradedTestsAhead(a)
+    ahead = HypothesisAhead()
     if failed:
         ahead.start()
     replayed = [t for t in recorded.tests if t.recorded]
@@ -114,8 +114,9 @@ def grade_tests(a, session, log):
             failed[t.function] = (t, regime)
             ahead.start()
     answers.close()
+    ahead.wait()  # before anything else is imported
     if failed and not session.machine_error:
-        entries.update(followed(a, session, recorded, failed, ahead, log))
+        entries.update(followed(a, session, recorded, failed, log))
     rest = {name: f for name, f in failed.items() if name not in entries}
     if rest and not session.machine_error:
         entries.update(run_pytest(a, session, set(rest), log))
@@ -126,45 +127,45 @@ def grade_tests(a, session, log):
     return list(entries.values())
 
 
-class GradedTestsAhead:
-    """The graded tests, imported (Hypothesis with them) in the background from the first failure on:
-    following a shrink and pytest both need Hypothesis, and its import overlaps the replay of the
-    tests after the failure (the grader waits on the worker there)."""
+class HypothesisAhead:
+    """Hypothesis (and the strategies of the graded tests) imported in the background from the first
+    failure on: following a shrink and pytest both need it, and its import overlaps the replay of the
+    tests after the failure (the grader waits on the worker there). Only site-packages' and the
+    engine's modules: the graded tests themselves are imported after `wait`, because importing them
+    changes sys.path (Config.importable), which no other thread may do while this one imports."""
 
-    def __init__(self, a):
-        self.a, self.thread, self.found, self.error = a, None, None, None
+    def __init__(self):
+        self.thread = None
 
     def start(self):
         if self.thread is None:
             self.thread = threading.Thread(target=self._load, daemon=True)
             self.thread.start()
 
-    def _load(self):
-        from .collect import graded_tests
+    @staticmethod
+    def _load():
         try:
-            with self.a.importable():
-                self.found = {g.function: g for g in graded_tests(self.a)}
-        except BaseException as exc:  # noqa: BLE001 (raised again where the tests are wanted)
-            self.error = exc
+            from . import strategies  # noqa: F401 (imports hypothesis)
+        except Exception:  # noqa: BLE001 (imported again, and its error raised, where it is needed)
+            pass
 
-    def get(self):
-        self.start()
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.found
+    def wait(self):
+        if self.thread is not None:
+            self.thread.join()
 
 
-def followed(a, session, recorded, failed, ahead, log):
+def followed(a, session, recorded, failed, log):
     """Entries of the failed tests whose failure a known shrink path finds (shrinks.follow)."""
     from . import replay, shrinks
+    from .collect import graded_tests
     if session.import_report and session.import_report.get("import_error"):
         return {}  # every check fails alike: pytest says so without running one
     with timing.span("shrinks: load the graded tests and known paths"):
         paths = shrinks.known(a, recorded.digest)
         if not any(name in paths for name, (t, _) in failed.items() if t.recorded):
             return {}
-        graded = ahead.get()
+        with a.importable():
+            graded = {g.function: g for g in graded_tests(a)}
     failing = [(t, graded[name], regime, paths[name]) for name, (t, regime) in failed.items()
                if regime is not None and name in paths and name in graded]
     with a.importable(), timing.span("shrinks: follow known paths"):
