@@ -111,6 +111,7 @@ def folder(a, digest):
 def known(a, digest):
     """{test function: [Path]} for the record made under `digest`, under the installed Hypothesis: the
     zip's own (shrinks.json, written by `build`) first, then the cache's, each in a fixed order."""
+    from .record import read
     version, found, seen = hypothesis_version(), {}, set()
     zipped = read(os.path.join(a.folder, FILE)) or {}
     datas = list(zipped.get("paths") or []) if (zipped.get("digest"), zipped.get("hypothesis"), zipped.get(
@@ -130,14 +131,6 @@ def known(a, digest):
             seen.add(path.key)
             found.setdefault(path.test, []).append(path)
     return found
-
-
-def read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def keep(a, digest, path, log):

@@ -186,7 +186,7 @@ def write_fingerprint(out, s, grader):
 @dataclass
 class Job:
     sub: Submission
-    proc: object  # warm.Grader: its pid, poll(), wait()
+    proc: object  # subprocess.Popen or warm.Forked: its pid, poll(), wait()
     tmpdir: str
     started: float
 
@@ -229,7 +229,6 @@ def grade_all(todo, out, assignment_arg, jobs, wall, grader, progress):
         return True, failures
     finally:
         bar.close()
-        graders.close()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)

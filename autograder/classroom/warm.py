@@ -1,7 +1,6 @@
 """A class's graders started warm: each forked from one server that has imported the engine.
 
-    graders = Graders()            one per batch run; graders.start(argv, log, tmpdir) -> a Grader
-    graders.close()
+    graders = Graders()            one per batch run; graders.start(argv, log, tmpdir) -> a process
 
 Every submission is still graded by a process of its own, exactly `python -m autograder grade`
 (a crash, a hang or an attack costs only its own row), but on Linux that process is forked from
@@ -9,9 +8,10 @@ a server (multiprocessing's forkserver) that imported Python's and the engine's 
 graded nothing: every grading starts from the same state, without paying about a quarter of a
 second of CPU for the interpreter, numpy and the engine each time. Elsewhere (macOS's system
 libraries are not safe to fork once numpy is loaded, which is why Python spawns there) each
-grader is a new interpreter, as before.
+grader is a new interpreter, as before. The server needs no stopping: it ends with batch (it
+watches a pipe to its parent).
 
-A Grader answers what batch asks of a process: its pid, whether it has ended, its exit status.
+Either way batch gets what it asks of a process: its pid, poll() and wait(), as subprocess.Popen has them.
 """
 import os
 import subprocess
@@ -47,32 +47,16 @@ class Graders:
                 proc = subprocess.Popen([sys.executable, "-m", "autograder", *argv], cwd=ROOT,
                                         env={**os.environ, "TMPDIR": tmpdir}, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-            return Cold(proc)
+            return proc
         env = {**os.environ, "TMPDIR": tmpdir}  # batch's environment now, not the server's when it started
         proc = self.context.Process(target=grade_forked, args=(list(argv), log_path, env), daemon=False)
         proc.start()
-        return Warm(proc)
-
-    def close(self):
-        """Nothing to stop: the server ends when batch does (it watches a pipe to its parent)."""
+        return Forked(proc)
 
 
-class Cold:
-    def __init__(self, proc):
-        self.proc = proc
+class Forked:
+    """A forked grader, answering as subprocess.Popen does (pid, poll, wait): what batch asks of a process."""
 
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def poll(self):
-        return self.proc.poll()
-
-    def wait(self):
-        return self.proc.wait()
-
-
-class Warm:
     def __init__(self, proc):
         self.proc = proc
 
