@@ -5,8 +5,10 @@ The team's mistake corpora are kept as one-line substitutions on a correct solut
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -55,6 +57,36 @@ def write_mistake(assignment, name, folder):
     with open(os.path.join(path, STUDENT_FILE[assignment]), "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+SQUARE_LOSS = "    return float(np.sum((a - y) ** 2))  # square loss"
+
+
+def in_square_loss(code, keep_answer=True):
+    """The correct backprop.py with `code` run inside square_loss (which no other function calls), then
+    its right answer (unless keep_answer is False)."""
+    with open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8") as f:
+        correct = f.read()
+    body = textwrap.indent(textwrap.dedent(code).strip(), "    ")
+    return correct.replace(SQUARE_LOSS, body + ("\n" + SQUARE_LOSS if keep_answer else ""))
+
+
+def copied_assignment(tmp_path, extra="", name="backprop", record=False, files=None):
+    """Assignment `name` copied into tmp_path, `extra` appended to its assignment.yaml (a later key replaces
+    the first); files: more files, relative to its folder; record: make its record beforehand."""
+    from autograder import config
+    from autograder import record as recording
+    folder = tmp_path / name
+    shutil.copytree(config.find(name).folder, folder, ignore=shutil.ignore_patterns(*recording.KEPT_BESIDE,
+                                                                                     "__pycache__"))
+    with open(folder / "assignment.yaml", "a", encoding="utf-8") as f:
+        f.write("\n" + extra + "\n")
+    for rel, text in (files or {}).items():
+        (folder / rel).write_text(text, encoding="utf-8")
+    if record:
+        with open(folder / recording.FILE, "w", encoding="utf-8") as f:
+            json.dump(recording.make(config.find(str(folder))), f)
+    return str(folder)
 
 
 def write_submission(folder, name, text, assignment="backprop"):

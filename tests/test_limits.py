@@ -9,38 +9,14 @@ time on the student's code alone.
 import json
 import os
 import re
-import shutil
-import textwrap
 
-from conftest import ROOT, SUBMISSIONS, failed, grade, validate, write_mistake, write_submission
+from conftest import (ROOT, SUBMISSIONS, copied_assignment, failed, grade, in_square_loss, validate, write_mistake,
+                      write_submission)
 
 from autograder import config
 
 CORRECT = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
-LINE = "    return float(np.sum((a - y) ** 2))  # square loss"
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-
-
-def in_square_loss(code, keep_answer=True):
-    body = textwrap.indent(textwrap.dedent(code).strip(), "    ")
-    return CORRECT.replace(LINE, body + ("\n" + LINE if keep_answer else ""))
-
-
-def copied_assignment(tmp_path, yaml_text, record=True, files=None):
-    """backprop with `yaml_text` appended to its assignment.yaml (a later `limits:` replaces the first);
-    files: more files, relative to its folder. record: make its record beforehand."""
-    folder = tmp_path / "backprop"
-    shutil.copytree(config.find("backprop").folder, folder, ignore=shutil.ignore_patterns("record.json", "__pycache__"))
-    with open(folder / "assignment.yaml", "a", encoding="utf-8") as f:
-        f.write("\n" + yaml_text + "\n")
-    for rel, text in (files or {}).items():
-        (folder / rel).write_text(text, encoding="utf-8")
-    if record:
-        from autograder import record as recording
-        a = config.find(str(folder))
-        with open(folder / recording.FILE, "w", encoding="utf-8") as f:
-            json.dump(recording.make(a), f)
-    return str(folder)
 
 
 def lost_and_said(results):
@@ -70,7 +46,7 @@ def test_a_gigabyte_array_fails_on_the_memory_limit_not_a_time_out(tmp_path):
 
 
 def test_a_busy_loop_fails_on_the_cpu_limit_and_the_next_tests_get_a_fresh_worker(tmp_path):
-    folder = copied_assignment(tmp_path, "limits: {cpu_seconds: 1, call_seconds: 15}")
+    folder = copied_assignment(tmp_path, "limits: {cpu_seconds: 1, call_seconds: 15}", record=True)
     source = in_square_loss("while True:\n    pass")
     results, _ = grade(folder, write_submission(str(tmp_path), "busy", source), str(tmp_path / "r.json"))
     lost, said = lost_and_said(results)
@@ -79,7 +55,7 @@ def test_a_busy_loop_fails_on_the_cpu_limit_and_the_next_tests_get_a_fresh_worke
 
 
 def test_a_slow_submission_stops_at_the_submission_budget(tmp_path):
-    folder = copied_assignment(tmp_path, "limits: {submission_seconds: 4}")
+    folder = copied_assignment(tmp_path, "limits: {submission_seconds: 4}", record=True)
     # every function sleeps a little on each call: about half a second a test, 33 tests
     source = re.sub(r"^(def .*:\n)", r"\1    time.sleep(0.005)\n", CORRECT.replace("import numpy", "import time, numpy"),
                     flags=re.M)
@@ -99,7 +75,7 @@ def test_batch_stops_a_hung_grader_after_the_assignments_limits_and_the_slack(tm
     minutes; made two seconds here): a grader that hangs in the course's own tests is stopped then."""
     from autograder.classroom import run
     folder = copied_assignment(tmp_path, "limits: {submission_seconds: 1, import_seconds: 1, start_seconds: 1}",
-                               record=False, files={"tests/test_hangs.py": "import time\ntime.sleep(3600)\n"})
+                               files={"tests/test_hangs.py": "import time\ntime.sleep(3600)\n"})
     write_mistake("backprop", "link-term-transposed", str(tmp_path / "class"))
     monkeypatch.setattr(run, "SLACK_SECONDS", 2)
     out = str(tmp_path / "out")

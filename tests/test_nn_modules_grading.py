@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, failed, grade_many, validate
+from conftest import ROOT, SUBMISSIONS, copied_assignment, failed, grade_many, validate
 
 CORRECT = ["correct", "correct_recompute", "correct_style", "correct_choice", "correct_permutation"]
 QUANTITIES = {
@@ -287,19 +287,10 @@ def test_squeezed_accepts_only_axes_of_length_one():
 
 # ---- an optional test: the course's exact values at seed 0 --------------------------------------
 
-def copied_assignment(tmp_path, extra):
-    """assignments/nn_modules copied, with `extra` appended to its assignment.yaml."""
-    import shutil
-    folder = tmp_path / "nn_modules"
-    shutil.copytree(os.path.join(ROOT, "assignments", "nn_modules"), folder)
-    config = folder / "assignment.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
-    return str(folder)
-
 
 def test_the_seed0_test_runs_only_where_assignment_yaml_names_it(graded, tmp_path):
     assert all(t["extra_data"]["test"] != "test_sequential_sgd_seed0" for t in graded["correct"]["tests"])
-    folder = copied_assignment(tmp_path, 'optional_tests: ["test_sequential_sgd_seed0"]')
+    folder = copied_assignment(tmp_path, 'optional_tests: ["test_sequential_sgd_seed0"]', name="nn_modules")
     paths = [os.path.join(SUBMISSIONS, "nn_modules", s) for s in ("correct", "correct_choice", "correct_permutation")]
     results = {os.path.basename(p): r for p, r in grade_many(folder, paths, str(tmp_path)).items()}
     for style, r in results.items():
@@ -318,7 +309,7 @@ def test_the_seed0_test_runs_only_where_assignment_yaml_names_it(graded, tmp_pat
 def test_optional_tests_must_name_optional_tests(tmp_path, value, message):
     import subprocess
     import sys
-    folder = copied_assignment(tmp_path, f"optional_tests: {value}")
+    folder = copied_assignment(tmp_path, f"optional_tests: {value}", name="nn_modules")
     line = len(open(os.path.join(folder, "assignment.yaml"), encoding="utf-8").read().splitlines())
     done = subprocess.run([sys.executable, "-m", "autograder", "build", folder, "--out", str(tmp_path / "dist")],
                           cwd=ROOT, capture_output=True, text=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import SUBMISSIONS, run_gradescope, validate
+from conftest import SUBMISSIONS, copied_assignment, run_gradescope, validate
 from autograder import config, policies
 
 CORRECT = os.path.join(SUBMISSIONS, "backprop", "correct")
@@ -259,24 +259,14 @@ def test_no_policy_reads_no_metadata():
     ("late: {penalty_per_day: 0.1, penalty: 2}", "key `late.penalty`: unknown key (did you mean `late.penalty_per_day`?)"),
 ])
 def test_policy_keys_are_checked_with_file_and_key(tmp_path, text, says):
-    folder = copy_assignment(tmp_path, text)
+    folder = copied_assignment(tmp_path, text)
     with pytest.raises(config.ConfigError, match=re.escape("assignment.yaml: " + says)):
         config.find(folder)
 
 
 def test_policies_read_as_typed_values(tmp_path):
-    a = config.find(copy_assignment(tmp_path, "submissions: {limit: 5, per: 24h}\n"
+    a = config.find(copied_assignment(tmp_path, "submissions: {limit: 5, per: 24h}\n"
                                     "late: {penalty_per_day: 0.1, cap: 0.5, grace_minutes: 15, "
                                     "due_date: 2025-02-04T23:00:00-05:00}\n"))
     assert a.submissions == policies.SubmissionLimit(5, timedelta(hours=24), "best")
     assert a.late == policies.LatePolicy(0.1, 0.5, 15, due_date=DUE)
-
-
-def copy_assignment(tmp_path, extra):
-    """The backprop assignment with `extra` appended to its assignment.yaml, as a folder of its own."""
-    import shutil
-    folder = tmp_path / "backprop"
-    shutil.copytree(config.find("backprop").folder, folder)
-    with open(folder / "assignment.yaml", "a") as f:
-        f.write("\n" + extra + "\n")
-    return str(folder)

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 
-import pytest
 
 from conftest import ROOT, SUBMISSIONS, failed, grade, run_gradescope, validate, write_mistake, write_submission
 

@@ -5,7 +5,7 @@ import json
 import os
 import zipfile
 
-from conftest import SUBMISSIONS, failed, grade, run_gradescope, write_mistake, write_submission
+from conftest import SUBMISSIONS, failed, grade, in_square_loss, run_gradescope, write_mistake, write_submission
 from test_determinism import masked
 
 MISTAKE = "sigmoid-grad-is-sigmoid"  # fails 8 tests, each first on some recorded regime, then shrunk
@@ -95,11 +95,7 @@ def test_the_zip_carries_the_shrinks_of_the_corpus_and_gradescope_follows_them(a
 def test_a_failure_that_met_a_limit_is_not_written_down(tmp_path):
     """A time limit depends on the machine: a run that met one says nothing about the next machine.
     square_loss (which no other function calls) loops forever on a batch: its batch test times out."""
-    source = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
-    line = "    return float(np.sum((a - y) ** 2))  # square loss"
-    assert source.count(line) == 1
-    slow = write_submission(str(tmp_path / "subs"), "slow", source.replace(
-        line, "    while np.shape(a)[1] > 1:\n        pass\n" + line))
+    slow = write_submission(str(tmp_path / "subs"), "slow", in_square_loss("while np.shape(a)[1] > 1:\n    pass"))
     cache = str(tmp_path / "cache")
     results, _, _ = graded(slow, tmp_path, cache, "slow")
     timed_out = {t["extra_data"]["test"] for t in failed(results) if t["extra_data"].get("error") == "timeout"}

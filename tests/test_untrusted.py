@@ -14,18 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import SUBMISSIONS, failed, grade, run_gradescope, validate, write_submission
+from conftest import SQUARE_LOSS, SUBMISSIONS, failed, grade, in_square_loss, run_gradescope, validate, write_submission
 
 AS_ROOT = os.geteuid() == 0
 CORRECT = open(os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py"), encoding="utf-8").read()
-LINE = "return float(np.sum((a - y) ** 2))  # square loss"
+LINE = SQUARE_LOSS.strip()
 MARK = uuid.uuid4().hex[:8]  # names this run's leftovers and markers
-
-
-def in_square_loss(code, keep_answer=True):
-    """The correct solution with `code` run inside square_loss (then its right answer, if keep_answer)."""
-    body = textwrap.indent(textwrap.dedent(code).strip(), "    ")
-    return CORRECT.replace("    " + LINE, body + ("\n    " + LINE if keep_answer else ""))
 
 
 def at_import(code):

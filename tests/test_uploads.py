@@ -7,12 +7,11 @@ traceback naming the cell.
 import json
 import os
 import re
-import shutil
 import zipfile
 
 import pytest
 
-from conftest import SUBMISSIONS, grade, grade_many, run_gradescope, validate, write_mistake
+from conftest import SUBMISSIONS, grade_many, run_gradescope, validate, write_mistake
 from autograder import config, uploads
 
 CORRECT = os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py")
