@@ -172,9 +172,8 @@ def followed(a, session, recorded, failed, log):
         found = shrinks.follow(session, failing)
     if not found or session.machine_error:
         return {}
-    from .judging.diagnose import load_catalogue
     from .failures import Grading, failure_entry
-    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
+    grading = Grading.of(a, session)
     for name in [n for n in failed if n in found]:  # in the tests' order
         log.write(f"{name}: failed; shrunk along a known path, as Hypothesis shrinks it (shrinks.py)\n")
     return {name: failure_entry(grading, failed[name][0].entry, replay.label(failed[name][0]), failure)
@@ -199,10 +198,9 @@ def run_pytest(a, session, only, log):
     with timing.span("import pytest, Hypothesis and the grader"):
         import pytest  # imported here: a submission that passes on the record never waits for it
 
-        from .judging.diagnose import load_catalogue
         from .failures import Grading
         from .plugin import GradingPlugin
-    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference(), only=only)
+    grading = Grading.of(a, session, only=only)
     storage = tempfile.mkdtemp(prefix="autograder-hypothesis-")
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage  # never the course's source folder
     # Only the plugins grading needs: a plugin that happens to be installed (pytest-randomly
@@ -231,7 +229,6 @@ def recorded_failure(a, session, t, regime, log):
     """The entry of a test that failed on a recorded regime which Hypothesis did not generate here."""
     from . import replay
     from .collect import graded_tests
-    from .judging.diagnose import load_catalogue
     from .failures import Grading, failure_entry
     log.write(f"{t.function}: failed on the record, not under Hypothesis: feedback on the recorded regime\n")
     with a.importable():
@@ -241,8 +238,7 @@ def recorded_failure(a, session, t, regime, log):
         return {**t.entry, "score": 0.0, "status": "failed", "output": "Your code gave different answers to the "
                 "same inputs on different calls (it may keep state between calls); each call must depend only on "
                 "its inputs."}
-    grading = Grading(a, session, load_catalogue(a.misconceptions), a.load_reference())
-    return failure_entry(grading, t.entry, replay.label(t), found)
+    return failure_entry(Grading.of(a, session), t.entry, replay.label(t), found)
 
 
 def locate(submission, a):

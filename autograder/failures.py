@@ -21,6 +21,12 @@ class Grading:
     tests: list = field(default_factory=list)            # Gradescope test entries, in run order
     internal_errors: list = field(default_factory=list)  # staff-only: a test that broke the grader
 
+    @classmethod
+    def of(cls, a, session, only=None):
+        """The grading of assignment `a` in `session`: its catalogue and reference loaded."""
+        from .judging.diagnose import load_catalogue
+        return cls(a, session, load_catalogue(a.misconceptions), a.load_reference(), only=only)
+
 
 def failure_entry(grading, entry, info, failure):
     """A failed test's entry: the diagnosis and the feedback of its (shrunk) failure."""

@@ -134,11 +134,8 @@ class GradingSession:
                 return title, None
         return title, values
 
-    def run(self, programs):
-        """One result per program (a list of steps), from one round trip to the worker."""
-        return self.run_batch(Batch.of(programs))
-
     def run_batch(self, batch):
+        """One result per program of `batch`, from one round trip to the worker."""
         return next(self.stream([(self.test_id, batch)]))
 
     def stream(self, batches):
