@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -142,20 +143,66 @@ class Proved:
         return [r for r in self.proof["runs"] if r["kind"] == kind and r["role"] == role]
 
 
+def once_per_run(tmp_path_factory, name, make):
+    """A folder that `make(folder)` fills once for the whole test run, however many pytest-xdist workers
+    ask for it: the first to ask makes it, the others wait on its lock and then read what it wrote.
+    Returns the folder. A `make` that raises leaves nothing behind, so the next to ask tries again."""
+    from filelock import FileLock
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this run's folder, above every worker's own
+    folder, done = shared / f"once-{name}", shared / f"once-{name}.done"
+    with FileLock(str(shared / f"once-{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(str(folder))
+            done.touch()
+    return str(folder)
+
+
+def prove(name, folder):
+    done = subprocess.run([sys.executable, "-m", "autograder", "validate", name, "--json",
+                           os.path.join(folder, "proof.json")], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    with open(os.path.join(folder, "validate.txt"), "w", encoding="utf-8") as f:
+        json.dump({"status": done.returncode, "output": done.stdout + done.stderr}, f)
+
+
+def proof_folder(tmp_path_factory, name):
+    """Assignment `name` proved once for the whole test run: its folder (validate's proof.json and output)."""
+    return once_per_run(tmp_path_factory, f"proof-{name}", lambda folder: prove(name, folder))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def proving_ahead(request, tmp_path_factory):
+    """The proofs begin with the run, in the background of one worker, when some test needs them: they are
+    the run's longest part, and the tests that need none run meanwhile. Whoever asks first proves."""
+    tmp_path_factory.getbasetemp()  # made here, not in the thread
+    ahead = None
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0" and \
+            any("proofs" in item.fixturenames for item in request.session.items):
+        ahead = threading.Thread(target=lambda: [proof_folder(tmp_path_factory, n) for n in assignments()],
+                                 name="proving ahead", daemon=True)
+        ahead.start()
+    yield
+    if ahead:
+        ahead.join()
+
+
 @pytest.fixture(scope="session")
 def proofs(tmp_path_factory):
-    """Every assignment proved once for the whole session, as staff prove it before a term. The proof
+    """Every assignment proved once for the whole test run, as staff prove it before a term. The proof
     grades the whole corpus (`python -m autograder grade` on each file, as a TA runs it) and runs the
     handout's public tests on each; the corpus tests read those runs rather than grading it all again."""
-    folder = tmp_path_factory.mktemp("proofs")
     proved = {}
     for name in assignments():
-        out = str(folder / f"{name}.json")
-        done = subprocess.run([sys.executable, "-m", "autograder", "validate", name, "--json", out],
-                              cwd=ROOT, capture_output=True, text=True, timeout=3600)
-        assert os.path.isfile(out), f"validate {name} wrote no proof:\n{done.stdout}\n{done.stderr}"
+        folder = proof_folder(tmp_path_factory, name)
+        with open(os.path.join(folder, "validate.txt"), encoding="utf-8") as f:
+            ran = json.load(f)
+        out = os.path.join(folder, "proof.json")
+        assert os.path.isfile(out), f"validate {name} wrote no proof:\n{ran['output']}"
         with open(out, encoding="utf-8") as f:
-            proved[name] = Proved(done.returncode, done.stdout + done.stderr, json.load(f))
+            proved[name] = Proved(ran["status"], ran["output"], json.load(f))
     return proved
 
 
@@ -171,19 +218,43 @@ def graded_corpus(proofs):
     return graded
 
 
+@pytest.fixture(scope="session")
+def graded_by_proof(proofs):
+    """What each proof graded besides its mistakes, once for the whole test session:
+    {assignment: {"reference" | "stub" | a correct folder's name: results.json}}."""
+    graded = {}
+    for name, proved in proofs.items():
+        runs = [r for r in proved.proof["runs"] if r["kind"] == "grade" and r["role"] != "mistake"]
+        assert {r["label"]: r["error"] for r in runs if r["error"]} == {}
+        graded[name] = {r["label"].rstrip("/") if r["role"] == "correct" else r["role"]: r["results"] for r in runs}
+    return graded
+
+
 # ---- the Gradescope path: build, unzip into ROOT/source, run_autograder --------------
 
 @pytest.fixture(scope="session")
-def autograder_zip(tmp_path_factory):
-    """`python -m autograder build backprop`, once per session."""
-    out = tmp_path_factory.mktemp("build")
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "backprop", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return str(out / "autograder.zip")
+def builds(tmp_path_factory, proofs):
+    """`python -m autograder build NAME` for every assignment, once for the whole test run: {name: its
+    folder, with autograder.zip and handout.zip}. After the proofs, so that build uses them (as it uses a
+    proof staff made on the same machine) rather than proving the same files again."""
+    def build(name, folder):
+        done = subprocess.run([sys.executable, "-m", "autograder", "build", name, "--out", folder],
+                              cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stderr
+    return {name: once_per_run(tmp_path_factory, f"build-{name}", lambda f, n=name: build(n, f))
+            for name in assignments()}
 
 
-_uids = iter(range(210000, 220000))
+@pytest.fixture(scope="session")
+def autograder_zip(builds):
+    """backprop's autograder.zip, as `python -m autograder build backprop` writes it."""
+    return os.path.join(builds["backprop"], "autograder.zip")
+
+
+# parallel gradings on the Gradescope path must not share a uid (each kills every process of its own):
+# each pytest-xdist worker draws from a range of its own
+_first_uid = 210000 + 2000 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+_uids = iter(range(_first_uid, _first_uid + 2000))
 
 
 def run_gradescope(zip_path, submission, root, metadata=None, assignment_yaml="", env=None):

@@ -19,7 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, STUDENT_FILE, assignments, corpus, write_mistake
+from conftest import ROOT, SUBMISSIONS, assignments, corpus, write_mistake
 from facts import FACTS
 
 from autograder import config as configuration
@@ -40,15 +40,11 @@ CORRECT = [(a, c) for a in WITH_CORPUS for c in sorted(os.listdir(os.path.join(S
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Each assignment built once, as staff build it: {name: (zip path, {file: bytes})}."""
+def built(builds):
+    """Each assignment's handout.zip, as staff build it: {name: (zip path, {file: bytes})}."""
     out = {}
     for name in ASSIGNMENTS:
-        folder = str(tmp_path_factory.mktemp(f"dist-{name}"))
-        done = subprocess.run([sys.executable, "-m", "autograder", "build", name, "--out", folder],  # proves it first
-                              cwd=ROOT, capture_output=True, text=True, timeout=1800)
-        assert done.returncode == 0, done.stderr
-        path = os.path.join(folder, "handout.zip")
+        path = os.path.join(builds[name], "handout.zip")
         with zipfile.ZipFile(path) as z:
             out[name] = (path, {n: z.read(n) for n in z.namelist()})
     return out
@@ -239,24 +235,28 @@ def test_with_the_stub_every_public_test_fails_as_not_implemented(built, name, t
         assert "Traceback" not in text, (test, text)
 
 
+def public_run(proofs, name, role, label):
+    """The proof's run of the handout's public tests on one submission, as a student runs them."""
+    found = [r for r in proofs[name].runs("public", role) if label in (r["label"], r["mistake"])]
+    assert len(found) == 1 and not found[0]["error"], found
+    return found[0]
+
+
 @pytest.mark.parametrize("name,solution", CORRECT)
-def test_every_correct_solution_passes_in_a_few_seconds(built, name, solution, tmp_path):
-    student = os.path.join(SUBMISSIONS, name, solution, STUDENT_FILE[name])
-    outcomes, seconds, done = run(built[name][0], str(tmp_path / solution), student)
-    assert {t: k for t, (k, _) in outcomes.items() if k != "passed"} == {}, done.stdout
-    assert len(outcomes) == len(visible(name))
-    assert seconds < 20, f"{seconds:.1f} s"
+def test_every_correct_solution_passes_in_a_few_seconds(proofs, name, solution):
+    run = public_run(proofs, name, "correct", solution + "/")
+    assert {t: k for t, (k, _) in run["outcomes"].items() if k != "passed"} == {}
+    assert len(run["outcomes"]) == len(visible(name))
+    assert run["seconds"] < 20, f"{run['seconds']:.1f} s"
 
 
 @pytest.mark.parametrize("name,mistake", [(n, m) for n in ASSIGNMENTS for m in COMMON_MISTAKES.get(n, {})])
-def test_the_common_mistakes_are_caught_by_the_public_tests_alone(built, name, mistake, tmp_path):
-    student = write_mistake(name, mistake, str(tmp_path / "subs"))
-    outcomes, _, done = run(built[name][0], str(tmp_path / mistake),
-                            os.path.join(student, STUDENT_FILE[name]))
+def test_the_common_mistakes_are_caught_by_the_public_tests_alone(proofs, name, mistake):
+    outcomes = public_run(proofs, name, "mistake", mistake)["outcomes"]
     quantity = COMMON_MISTAKES[name][mistake]
     tests = [t.function for t in visible(name) if t.quantity == quantity]
     assert tests
-    assert {t: outcomes[t][0] for t in tests} == {t: "failure" for t in tests}, done.stdout
+    assert {t: outcomes[t][0] for t in tests} == {t: "failure" for t in tests}
     for t in tests:
         assert f"This test checks `{quantity}`" in outcomes[t][1]
         assert "**Wrong value:**" in outcomes[t][1] or "raised" in outcomes[t][1]

@@ -57,10 +57,13 @@ DLDW_WRONG_THEN_RAISES = edited(
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The correct styles, two hard variants and the stub, graded once (two at a time)."""
+def graded(tmp_path_factory, graded_by_proof):
+    """The correct styles and the stub (as the proof graded them), and four hard variants graded once (two
+    at a time)."""
     folder = str(tmp_path_factory.mktemp("nn_modules"))
-    paths = [os.path.join(SUBMISSIONS, "nn_modules", c) for c in CORRECT]
+    proved = graded_by_proof["nn_modules"]
+    assert set(CORRECT) <= set(proved), sorted(proved)
+    paths = []
     for name, file, text in (("in_place", "code_for_hw7.py", IN_PLACE),
                              ("tanh_forward_wrong", "nn_modules.py", TANH_FORWARD_WRONG),
                              ("nll_forward_raises", "nn_modules.py", NLL_FORWARD_RAISES),
@@ -69,8 +72,8 @@ def graded(tmp_path_factory):
         with open(os.path.join(folder, name, file), "w", encoding="utf-8") as f:
             f.write(text)
         paths.append(os.path.join(folder, name))
-    paths.append(STUB)
-    return {os.path.basename(p): r for p, r in grade_many("nn_modules", paths, folder).items()}
+    graded = {os.path.basename(p): r for p, r in grade_many("nn_modules", paths, folder).items()}
+    return {**graded, **{c: proved[c] for c in CORRECT}, os.path.basename(STUB): proved["stub"]}
 
 
 @pytest.mark.parametrize("style", CORRECT + ["in_place"])
