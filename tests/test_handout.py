@@ -224,6 +224,35 @@ def test_the_students_run_cannot_import_this_project(built, name, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_public_runs_started_warm_give_what_a_fresh_interpreter_gives(built, tmp_path):
+    """validate runs the public tests on a whole corpus, each run forked from one warm interpreter
+    (as_student.Students): each gives what `pytest` in a fresh interpreter gives, imports the student's file
+    afresh, and one that hangs is stopped at its time limit while the next still runs."""
+    from autograder.handout.as_student import Students, outcomes
+    zip_path = built["backprop"][0]
+    wrong = os.path.join(write_mistake("backprop", "link-term-transposed", str(tmp_path / "subs")), "backprop.py")
+    right = os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py")
+    hang = tmp_path / "hang.py"
+    hang.write_text("while True:\n    pass\n")
+
+    def run(student, folder, **kwargs):  # the folder's path out of the messages: each run has its own
+        found = outcomes(zip_path, str(folder), student, **kwargs)
+        return {t: (kind, text.replace(str(folder), "HANDOUT")) for t, (kind, text) in found.items()}
+    students = Students()
+    try:
+        warm = [run(wrong, tmp_path / "warm" / "0", students=students),
+                run(right, tmp_path / "warm" / "1", students=students)]
+        with pytest.raises(subprocess.TimeoutExpired):
+            run(str(hang), tmp_path / "warm" / "hang", timeout=5, students=students)
+        after = run(wrong, tmp_path / "warm" / "2", students=students)
+    finally:
+        students.close()
+    cold = [run(wrong, tmp_path / "cold" / "0"), run(right, tmp_path / "cold" / "1")]
+    assert {k for k, _ in cold[0].values()} == {"passed", "failure"}
+    assert {k for k, _ in cold[1].values()} == {"passed"}
+    assert warm == cold and after == cold[0]
+
+
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_with_the_stub_every_public_test_fails_as_not_implemented(built, name, tmp_path):
     outcomes, _, done = run(built[name][0], str(tmp_path / "stub"))

@@ -167,17 +167,13 @@ def test_the_stub_scores_zero_and_each_test_names_the_step_not_implemented(grade
     assert all("**Note:** `lin.forward(A)` raised NotImplementedError" in o for o in backward)
 
 
-def test_the_gradescope_path_grades_nn_modules(tmp_path):
-    import subprocess
-    import sys
+def test_the_gradescope_path_grades_nn_modules(tmp_path, builds):
     import zipfile
     from conftest import run_gradescope
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "nn_modules", "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    names = zipfile.ZipFile(tmp_path / "autograder.zip").namelist()
+    zip_path = os.path.join(builds["nn_modules"], "autograder.zip")  # `python -m autograder build nn_modules`
+    names = zipfile.ZipFile(zip_path).namelist()
     assert "reference/nn_modules.py" in names and "assignments/nn_modules/tests/test_nn_modules.py" in names
-    results, log = run_gradescope(str(tmp_path / "autograder.zip"),
+    results, log = run_gradescope(zip_path,
                                   os.path.join(SUBMISSIONS, "nn_modules", "correct_style"), str(tmp_path / "root"))
     validate(results)
     assert failed(results) == [] and results["score"] == sum(t["max_score"] for t in results["tests"]) > 0, log

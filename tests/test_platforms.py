@@ -197,7 +197,7 @@ def test_on_windows_grading_stops_and_says_to_use_wsl2(command):
     assert done.returncode == 2 and "WSL2" in done.stderr, done.stderr
 
 
-def test_on_windows_build_and_check_work(tmp_path):
+def test_on_windows_build_and_check_work(tmp_path, proofs):  # proofs: build uses them, as it uses staff's
     done = on_windows("build", "backprop", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     done = on_windows("check", "backprop", "tests/submissions/backprop/correct")

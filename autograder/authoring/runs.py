@@ -4,19 +4,23 @@
     run_all(a, runs, zip_path, tmp, jobs)   each Run done, with its results, outcomes or error
 
 A grading is `python -m autograder grade`, exactly as a TA runs it (the same sandbox, the same
-limits); a public-test run is the handout's pytest on a student's machine (handout.as_student).
+limits), started warm as batch starts its graders (classroom/warm.py); a public-test run is the
+handout's pytest on a student's machine (handout.as_student), also started warm (Students).
 """
 import json
 import os
 import subprocess
-import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..config import ROOT
-from ..handout.as_student import outcomes
+from ..classroom.warm import Graders
+from ..handout.as_student import Students, outcomes
+
+POLL_SECONDS = 0.02
 
 
 @dataclass
@@ -32,29 +36,38 @@ class Run:
     seconds: float = 0.0
 
 
-def grade(a, run, tmp, index):
+def grade(a, run, tmp, index, graders):
     out = os.path.join(tmp, "results", f"{index}.json")
+    printed = os.path.join(tmp, "results", f"{index}.txt")
+    seconds = a.limits["submission_seconds"] + a.limits["start_seconds"] + 120
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", a.folder, run.submission, "--json", out],
-                          cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          timeout=a.limits["submission_seconds"] + a.limits["start_seconds"] + 120)
+    proc = graders.start(["grade", a.folder, run.submission, "--json", out], printed, tempfile.gettempdir())
+    while proc.poll() is None:
+        if time.monotonic() - started > seconds:
+            from ..sandbox import processes  # psutil: not on a native Windows machine, where nothing is graded
+            processes.stop_tree(proc.pid)
+            proc.wait()
+            run.error = f"grading did not finish within {seconds:g} s"
+            return
+        time.sleep(POLL_SECONDS)
     run.seconds = time.monotonic() - started
-    if done.returncode != 0:
-        run.error = (done.stderr.strip() or done.stdout.strip())[-1500:] or f"exit status {done.returncode}"
+    if proc.wait() != 0:
+        with open(printed, encoding="utf-8", errors="replace") as f:
+            run.error = f.read().strip()[-1500:] or f"exit status {proc.wait()}"
         return
     with open(out, encoding="utf-8") as f:
         run.results = json.load(f)
     run.seconds = float(run.results.get("execution_time", run.seconds))
 
 
-def public(a, run, zip_path, tmp, index):
+def public(a, run, zip_path, tmp, index, students):
     folder = os.path.join(tmp, "public", str(index))
     student = run.submission
     if os.path.isdir(student):
         student = os.path.join(student, a.student_file)
     started = time.monotonic()
     try:
-        run.outcomes = outcomes(zip_path, folder, student)
+        run.outcomes = outcomes(zip_path, folder, student, students=students)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         run.error = str(exc)
     run.seconds = time.monotonic() - started
@@ -63,13 +76,27 @@ def public(a, run, zip_path, tmp, index):
 def run_all(a, runs, zip_path, tmp, jobs=None):
     """Does every run, `jobs` at a time (default: the cores); returns them."""
     os.makedirs(os.path.join(tmp, "results"), exist_ok=True)
+    graders, mine, every = Graders(), threading.local(), []
+
+    def students():  # each thread its own
+        if not hasattr(mine, "students"):
+            mine.students = Students()
+            every.append(mine.students)
+        return mine.students
 
     def one(indexed):
         index, run = indexed
         try:
-            grade(a, run, tmp, index) if run.kind == "grade" else public(a, run, zip_path, tmp, index)
+            if run.kind == "grade":
+                grade(a, run, tmp, index, graders)
+            else:
+                public(a, run, zip_path, tmp, index, students())
         except Exception as exc:  # noqa: BLE001 (a run that could not be done is reported, not raised)
             run.error = f"{type(exc).__name__}: {exc}"
         return run
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        return list(pool.map(one, enumerate(runs)))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+            return list(pool.map(one, enumerate(runs)))
+    finally:
+        for each in every:
+            each.close()

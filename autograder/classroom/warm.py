@@ -16,6 +16,7 @@ Either way batch gets what it asks of a process: its pid, poll() and wait(), as 
 import os
 import subprocess
 import sys
+import threading
 
 from ..config import ROOT
 from ..sandbox import platform
@@ -30,6 +31,7 @@ PRELOAD = ["numpy", "yaml", "psutil", "autograder.cli", "autograder.core", "auto
 class Graders:
     def __init__(self):
         self.context = None
+        self.starting = threading.Lock()  # validate starts graders from several threads
         if platform.system() == "linux":
             import multiprocessing
             self.context = multiprocessing.get_context("forkserver")
@@ -50,7 +52,8 @@ class Graders:
             return proc
         env = {**os.environ, "TMPDIR": tmpdir}  # batch's environment now, not the server's when it started
         proc = self.context.Process(target=grade_forked, args=(list(argv), log_path, env), daemon=False)
-        proc.start()
+        with self.starting:
+            proc.start()
         return Forked(proc)
 
 

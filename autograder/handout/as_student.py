@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 
 from .. import config as configuration
@@ -19,7 +20,7 @@ from .build import build_handout
 # What a student's machine does not have: the project, and what only the grader needs.
 NOT_ON_A_STUDENTS_MACHINE = ("autograder", "reference", "gradescope_utils", "yaml", "tqdm", "jsonschema",
                              "psutil")
-BOOT = f"""\
+BLOCK = f"""\
 import sys
 
 class _NotOnAStudentsMachine:
@@ -29,8 +30,39 @@ class _NotOnAStudentsMachine:
         return None
 
 sys.meta_path.insert(0, _NotOnAStudentsMachine())
+"""
+BOOT = BLOCK + """\
 import pytest
 raise SystemExit(int(pytest.main(sys.argv[1:])))
+"""
+# Many runs of the public tests, each forked from one interpreter that set itself up as BOOT does and
+# imported what every run imports first (what a student's machine has): each run is still a process of
+# its own, in its folder, under its own environment, and imports the tests and the student's file afresh.
+SERVE = BLOCK + """\
+import json, os
+import numpy, pytest, hypothesis, hypothesis.strategies, hypothesis.extra.pytestplugin
+
+for line in sys.stdin:
+    run = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            os.chdir(run["folder"])
+            os.environ.clear()
+            os.environ.update(run["env"])
+            out = os.open(run["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            nothing = os.open(os.devnull, os.O_RDONLY)
+            for fd, to in ((nothing, 0), (out, 1), (out, 2)):
+                os.dup2(fd, to)
+            sys.argv = ["-c", *run["args"]]
+            code = int(pytest.main(run["args"]))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    print(json.dumps({"pid": pid}), flush=True)
+    print(json.dumps({"status": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}), flush=True)
 """
 
 
@@ -39,17 +71,71 @@ def student_command(args=()):
     return [sys.executable, "-I", "-c", BOOT, *args]
 
 
+def student_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_"))}
+
+
 def run_public_tests(folder, args=(), **kwargs):
     """Runs the public tests of an unpacked handout in `folder`; a CompletedProcess."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_"))}
-    return subprocess.run(student_command(args), cwd=folder, env=env, **kwargs)
+    return subprocess.run(student_command(args), cwd=folder, env=student_env(), **kwargs)
 
 
-def outcomes(zip_path, folder, student=None, timeout=300):
+class Students:
+    """Runs of the public tests, one after the other, each as `run_public_tests` runs them. On Linux each run
+    is forked from a server (SERVE) that spares it the interpreter's start and the imports every run makes
+    (about a quarter of a run); elsewhere (macOS's libraries are not safe to fork once numpy is loaded) each
+    is a new interpreter. One per thread; close() ends the server."""
+
+    def __init__(self):
+        from ..sandbox import platform
+        self.server = None
+        if platform.system() == "linux":
+            self.server = subprocess.Popen([sys.executable, "-I", "-c", SERVE], env=student_env(), text=True,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def run(self, folder, args, output, timeout):
+        """pytest ARGS in `folder`, as a student runs it, its output in the file `output`; its exit code.
+        Raises subprocess.TimeoutExpired past `timeout` seconds (the run is killed)."""
+        if self.server is None:
+            with open(output, "w", encoding="utf-8") as out:
+                return run_public_tests(folder, args, stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, timeout=timeout).returncode
+        import json
+        import signal
+        self.server.stdin.write(json.dumps({"folder": os.path.abspath(folder), "args": list(args),
+                                            "output": os.path.abspath(output), "env": student_env()}) + "\n")
+        self.server.stdin.flush()
+        pid = json.loads(self.server.stdout.readline())["pid"]
+        killed = []
+
+        def kill():
+            killed.append(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        overran = threading.Timer(timeout, kill)
+        overran.start()
+        try:
+            status = json.loads(self.server.stdout.readline())["status"]
+        finally:
+            overran.cancel()
+        if killed:
+            raise subprocess.TimeoutExpired(student_command(args), timeout)
+        return status
+
+    def close(self):
+        if self.server is not None:
+            self.server.stdin.close()
+            self.server.wait()
+
+
+def outcomes(zip_path, folder, student=None, timeout=300, students=None):
     """The public tests of a handout on one student file, as a student runs them.
 
-    Unpacks the zip into `folder`, puts `student` (a file) in as the student file, runs pytest;
-    returns {test function: (outcome, message)}, outcome one of passed, failure, error, skipped.
+    Unpacks the zip into `folder`, puts `student` (a file) in as the student file, runs pytest (through
+    `students`, a Students, when given); returns {test function: (outcome, message)}, outcome one of
+    passed, failure, error, skipped.
     """
     import json
     import xml.etree.ElementTree as ET
@@ -59,10 +145,17 @@ def outcomes(zip_path, folder, student=None, timeout=300):
     if student:
         shutil.copyfile(student, os.path.join(folder, student_file))
     xml = folder.rstrip(os.sep) + ".xml"
-    done = run_public_tests(folder, ["-p", "no:cacheprovider", "-q", "--junitxml", xml],
-                            capture_output=True, text=True, timeout=timeout)
+    args = ["-p", "no:cacheprovider", "-q", "--junitxml", xml]
+    if students is None:
+        done = run_public_tests(folder, args, capture_output=True, text=True, timeout=timeout)
+        printed = done.stdout + done.stderr
+    else:
+        output = folder.rstrip(os.sep) + ".txt"
+        students.run(folder, args, output, timeout)
+        with open(output, encoding="utf-8", errors="replace") as f:
+            printed = f.read()
     if not os.path.isfile(xml):
-        raise RuntimeError(f"the public tests did not run: {(done.stdout + done.stderr)[-2000:]}")
+        raise RuntimeError(f"the public tests did not run: {printed[-2000:]}")
     found = {}
     for case in ET.parse(xml).iter("testcase"):
         kind = next((k for k in ("failure", "error", "skipped") if case.find(k) is not None), "passed")
