@@ -173,20 +173,29 @@ def proof_folder(tmp_path_factory, name):
     return once_per_run(tmp_path_factory, f"proof-{name}", lambda folder: prove(name, folder))
 
 
+def pytest_collection_modifyitems(items):
+    """The test files that need no proof run first: while they run, the proofs are made in the background
+    (proving_ahead), and the files that need them find them made."""
+    needing = {item.module.__name__ for item in items if "proofs" in item.fixturenames}
+    items.sort(key=lambda item: item.module.__name__ in needing)  # stable: each file keeps its order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def proving_ahead(request, tmp_path_factory):
     """The proofs begin with the run, in the background of one worker, when some test needs them: they are
     the run's longest part, and the tests that need none run meanwhile. Whoever asks first proves."""
-    tmp_path_factory.getbasetemp()  # made here, not in the thread
-    ahead = None
+    tmp_path_factory.getbasetemp()  # made here, not in the threads
+    ahead = []
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0" and \
             any("proofs" in item.fixturenames for item in request.session.items):
-        ahead = threading.Thread(target=lambda: [proof_folder(tmp_path_factory, n) for n in assignments()],
-                                 name="proving ahead", daemon=True)
-        ahead.start()
+        # every assignment at once: each proof's steps before and after its gradings run on one core
+        ahead = [threading.Thread(target=proof_folder, args=(tmp_path_factory, name), name=f"proving {name}",
+                                  daemon=True) for name in assignments()]
+        for thread in ahead:
+            thread.start()
     yield
-    if ahead:
-        ahead.join()
+    for thread in ahead:
+        thread.join()
 
 
 @pytest.fixture(scope="session")
