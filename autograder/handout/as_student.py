@@ -6,8 +6,10 @@ A student's machine has numpy, pytest and Hypothesis, and none of this project: 
 run in isolated mode with this project's packages (and what only the grader needs) made
 unimportable.
 """
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,12 +102,10 @@ class Students:
             with open(output, "w", encoding="utf-8") as out:
                 return run_public_tests(folder, args, stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, timeout=timeout).returncode
-        import json
-        import signal
         self.server.stdin.write(json.dumps({"folder": os.path.abspath(folder), "args": list(args),
                                             "output": os.path.abspath(output), "env": student_env()}) + "\n")
         self.server.stdin.flush()
-        pid = json.loads(self.server.stdout.readline())["pid"]
+        pid = self.answer()["pid"]
         killed = []
 
         def kill():
@@ -117,12 +117,18 @@ class Students:
         overran = threading.Timer(timeout, kill)
         overran.start()
         try:
-            status = json.loads(self.server.stdout.readline())["status"]
+            status = self.answer()["status"]
         finally:
             overran.cancel()
         if killed:
             raise subprocess.TimeoutExpired(student_command(args), timeout)
         return status
+
+    def answer(self):
+        line = self.server.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the server of public-test runs ended (exit status {self.server.wait()})")
+        return json.loads(line)
 
     def close(self):
         if self.server is not None:
@@ -137,7 +143,6 @@ def outcomes(zip_path, folder, student=None, timeout=300, students=None):
     `students`, a Students, when given); returns {test function: (outcome, message)}, outcome one of
     passed, failure, error, skipped.
     """
-    import json
     import xml.etree.ElementTree as ET
     unpack(zip_path, folder)
     with open(os.path.join(folder, "tests", "support", "cases.json"), encoding="utf-8") as f:
@@ -151,9 +156,12 @@ def outcomes(zip_path, folder, student=None, timeout=300, students=None):
         printed = done.stdout + done.stderr
     else:
         output = folder.rstrip(os.sep) + ".txt"
-        students.run(folder, args, output, timeout)
-        with open(output, encoding="utf-8", errors="replace") as f:
-            printed = f.read()
+        status = students.run(folder, args, output, timeout)
+        try:
+            with open(output, encoding="utf-8", errors="replace") as f:
+                printed = f.read()
+        except FileNotFoundError:  # the run ended before pytest started
+            printed = f"exit status {status}"
     if not os.path.isfile(xml):
         raise RuntimeError(f"the public tests did not run: {printed[-2000:]}")
     found = {}
