@@ -224,12 +224,12 @@ def test_the_students_run_cannot_import_this_project(built, name, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_public_runs_started_warm_give_what_a_fresh_interpreter_gives(built, tmp_path):
+def test_public_runs_started_warm_give_what_a_fresh_interpreter_gives(tmp_path):
     """validate runs the public tests on a whole corpus, each run forked from one warm interpreter
     (as_student.Students): each gives what `pytest` in a fresh interpreter gives, imports the student's file
     afresh, and one that hangs is stopped at its time limit while the next still runs."""
     from autograder.handout.as_student import Students, outcomes
-    zip_path = built["backprop"][0]
+    zip_path = handout.build_handout("backprop", str(tmp_path / "dist"))  # validate proves on such a handout
     wrong = os.path.join(write_mistake("backprop", "link-term-transposed", str(tmp_path / "subs")), "backprop.py")
     right = os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py")
     hang = tmp_path / "hang.py"

@@ -34,7 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TARGET = 0.95
 TIMEOUT = 1800  # seconds for one mutant's tests; past it the mutant counts as killed, and says so
-PYTEST = ["-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+# one process (-n 0): under pytest-xdist, -x ends a run with a failure as "interrupted" (status 2), which
+# would read as a kill by an error
+PYTEST = ["-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider"]
 
 
 @dataclass(frozen=True)
