@@ -227,13 +227,15 @@ def test_the_students_run_cannot_import_this_project(built, name, tmp_path):
 def test_public_runs_started_warm_give_what_a_fresh_interpreter_gives(tmp_path):
     """validate runs the public tests on a whole corpus, each run forked from one warm interpreter
     (as_student.Students): each gives what `pytest` in a fresh interpreter gives, imports the student's file
-    afresh, and one that hangs is stopped at its time limit while the next still runs."""
+    afresh, and one that hangs is stopped at its time limit, or kills the server, while the next still runs."""
     from autograder.handout.as_student import Students, outcomes
     zip_path = handout.build_handout("backprop", str(tmp_path / "dist"))  # validate proves on such a handout
     wrong = os.path.join(write_mistake("backprop", "link-term-transposed", str(tmp_path / "subs")), "backprop.py")
     right = os.path.join(SUBMISSIONS, "backprop", "correct", "backprop.py")
     hang = tmp_path / "hang.py"
     hang.write_text("while True:\n    pass\n")
+    killer = tmp_path / "killer.py"
+    killer.write_text("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
 
     def run(student, folder, **kwargs):  # the folder's path out of the messages: each run has its own
         found = outcomes(zip_path, str(folder), student, **kwargs)
@@ -244,6 +246,9 @@ def test_public_runs_started_warm_give_what_a_fresh_interpreter_gives(tmp_path):
                 run(right, tmp_path / "warm" / "1", students=students)]
         with pytest.raises(subprocess.TimeoutExpired):
             run(str(hang), tmp_path / "warm" / "hang", timeout=5, students=students)
+        if students.server is not None:  # forked (Linux): its parent is the server
+            with pytest.raises(RuntimeError, match="ended"):
+                run(str(killer), tmp_path / "warm" / "killer", students=students)
         after = run(wrong, tmp_path / "warm" / "2", students=students)
     finally:
         students.close()

@@ -85,15 +85,17 @@ def run_public_tests(folder, args=(), **kwargs):
 class Students:
     """Runs of the public tests, one after the other, each as `run_public_tests` runs them. On Linux each run
     is forked from a server (SERVE) that spares it the interpreter's start and the imports every run makes
-    (about a quarter of a run); elsewhere (macOS's libraries are not safe to fork once numpy is loaded) each
+    (about a third of a run); elsewhere (macOS's libraries are not safe to fork once numpy is loaded) each
     is a new interpreter. One per thread; close() ends the server."""
 
     def __init__(self):
         from ..sandbox import platform
-        self.server = None
-        if platform.system() == "linux":
-            self.server = subprocess.Popen([sys.executable, "-I", "-c", SERVE], env=student_env(), text=True,
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.server = self.start() if platform.system() == "linux" else None
+
+    @staticmethod
+    def start():
+        return subprocess.Popen([sys.executable, "-I", "-c", SERVE], env=student_env(), text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def run(self, folder, args, output, timeout):
         """pytest ARGS in `folder`, as a student runs it, its output in the file `output`; its exit code.
@@ -102,6 +104,8 @@ class Students:
             with open(output, "w", encoding="utf-8") as out:
                 return run_public_tests(folder, args, stdout=out, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, timeout=timeout).returncode
+        if self.server.poll() is not None:  # an earlier run's file killed it: the next run gets a new one
+            self.server = self.start()
         self.server.stdin.write(json.dumps({"folder": os.path.abspath(folder), "args": list(args),
                                             "output": os.path.abspath(output), "env": student_env()}) + "\n")
         self.server.stdin.flush()
@@ -132,7 +136,10 @@ class Students:
 
     def close(self):
         if self.server is not None:
-            self.server.stdin.close()
+            try:
+                self.server.stdin.close()
+            except OSError:  # it had ended
+                pass
             self.server.wait()
 
 
