@@ -229,7 +229,7 @@ def graded_corpus(proofs):
 
 @pytest.fixture(scope="session")
 def graded_by_proof(proofs):
-    """What each proof graded besides its mistakes, once for the whole test session:
+    """What each proof graded besides its mistakes, once for the whole test run:
     {assignment: {"reference" | "stub" | a correct folder's name: results.json}}."""
     graded = {}
     for name, proved in proofs.items():

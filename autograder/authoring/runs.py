@@ -51,9 +51,10 @@ def grade(a, run, tmp, index, graders):
             return
         time.sleep(POLL_SECONDS)
     run.seconds = time.monotonic() - started
-    if proc.wait() != 0:
+    status = proc.wait()
+    if status != 0:
         with open(printed, encoding="utf-8", errors="replace") as f:
-            run.error = f.read().strip()[-1500:] or f"exit status {proc.wait()}"
+            run.error = f.read().strip()[-1500:] or f"exit status {status}"
         return
     with open(out, encoding="utf-8") as f:
         run.results = json.load(f)
